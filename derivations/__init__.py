@@ -1,0 +1,34 @@
+"""eoscope.derivations: models declared once in SymPy, and everything derived from them.
+
+Public API: :func:`build_model`, :func:`single_neuron`, :class:`Model`, :func:`get_loss`, :class:`Loss`,
+:func:`derive`, :class:`Derivation`, :func:`parse_expression`, :func:`generate_kernel_module`,
+:class:`InputError`.
+"""
+from ._errors import InputError
+from ._expressions import parse_expression
+from ._functions import DerivedFunction, concretize, derived_function
+from ._losses import CATALOGUE_NAMES, Loss, get_loss
+from ._model import ETA, MODEL_BUILDERS, Model, build_model, single_neuron
+from ._derive import Derivation, derive
+
+__all__ = [
+    "CATALOGUE_NAMES",
+    "ETA",
+    "MODEL_BUILDERS",
+    "Derivation",
+    "DerivedFunction",
+    "InputError",
+    "Loss",
+    "Model",
+    "build_model",
+    "concretize",
+    "derive",
+    "derived_function",
+    "get_loss",
+    "parse_expression",
+    "single_neuron",
+]
+
+from ._codegen import STATUS_CODES, cache_root, generate_kernel_module, generate_source, kernel_path  # noqa: E402
+
+__all__ += ["STATUS_CODES", "cache_root", "generate_kernel_module", "generate_source", "kernel_path"]

@@ -1,0 +1,224 @@
+"""derive(model) -> Derivation: everything eoscope knows about a model, derived in SymPy.
+
+For GD θ' = F(θ; η) = θ − η ∇L(θ) on the model's loss L:
+
+* gradient ∇L, GD map F, Jacobian DF = I − η ∇²L, Hessian ∇²L;
+* sharpness S(θ) = λ_max(∇²L(θ)) (closed form for two parameters: tr/2 + √(tr²/4 − det));
+* the minimiser set {u(θ) = s*: ℓ'(s*) = 0} when L = ℓ(u(θ)); on it ∇²L = ℓ''(s*)∇u∇uᵀ has rank one, so
+  S = ℓ''(s*)|∇u|², and the multipliers of DF are 1 and 1 − ηS;
+* stability of those minimisers: |1 − ηS| ≤ 1 ⇔ ηS ≤ 2, critical step size η_c = 2/S;
+* gradient-flow invariants Q (polynomials of degree ≤ 2 with ∇Q·∇L ≡ 0 for every ℓ), their exact GD
+  evolution factor Q(F(θ))/Q(θ) (e.g. 1 − η²ℓ'(xy)² for x² − y²) and the residual
+  Q(F(θ)) − factor·Q(θ), which simplifies to exactly 0;
+* the gradient-flow limit on the minimiser branch implied by the invariants (y∞² = y0² − x0²).
+
+Every expression exists generically (ℓ unspecified, as heads ℓ, ℓ', ℓ'') and concretely (closed forms).
+Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang, "Learning threshold neurons via the edge of
+stability", NeurIPS 2023 (arXiv 2212.07469), §2.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sympy as sp
+
+from ._model import ETA, Model
+
+
+@dataclass(frozen=True, eq=False)
+class Derivation:
+    """The derived objects of one model; ``generic`` holds the ℓ-agnostic forms, the rest are concrete."""
+
+    model: Model
+    gradient: sp.Matrix
+    gd_map: sp.Matrix
+    jacobian: sp.Matrix
+    hessian: sp.Matrix
+    sharpness: sp.Expr | None
+    minimizers: tuple = ()
+    sharpness_on_minimizers: sp.Expr | None = None
+    multipliers_on_minimizers: tuple = ()
+    stability_condition: sp.Basic | None = None
+    critical_eta: sp.Expr | None = None
+    invariants: tuple = ()
+    invariant_factors: tuple = ()
+    invariant_residuals: tuple = ()
+    gradient_flow_limit: sp.Basic | None = None
+    generic: dict = field(default_factory=dict)
+
+    def records(self) -> dict:
+        """Named SymPy objects, in display order (keys are the CLI's JSON keys)."""
+        m = self.model
+        loss_spec = m.loss_spec
+        out = {}
+        out["loss"] = m.concrete(m.loss)
+        if loss_spec is not None:
+            out["loss_second_derivative_at_0"] = loss_spec.curvature_at_zero
+        out["map"] = dict(zip(m.state_names, self.gd_map))
+        out["map_generic"] = dict(zip(m.state_names, self.generic["gd_map"]))
+        out["gradient"] = dict(zip(m.state_names, self.gradient))
+        out["jacobian"] = self.jacobian
+        out["hessian"] = self.hessian
+        out["sharpness"] = self.sharpness if self.sharpness is not None else "largest eigenvalue of the Hessian (numeric)"
+        out["minimizers"] = [sp.Eq(m.inner, root) for root in self.minimizers] if m.inner is not None else []
+        out["sharpness_on_minimizers"] = self.sharpness_on_minimizers
+        out["multipliers_on_minimizers"] = list(self.multipliers_on_minimizers)
+        out["stability_condition"] = self.stability_condition
+        out["critical_eta"] = self.critical_eta
+        out["invariant"] = self.invariants[0] if self.invariants else None
+        out["invariant_factor"] = self.invariant_factors[0] if self.invariant_factors else None
+        out["invariant_factor_generic"] = self.generic["invariant_factors"][0] if self.invariants else None
+        out["invariant_identity_residual"] = self.invariant_residuals[0] if self.invariants else None
+        out["invariants"] = list(self.invariants)
+        out["gradient_flow_limit"] = self.gradient_flow_limit
+        return out
+
+
+def derive(model: Model) -> Derivation:
+    """derive(model) -> Derivation (cached per model object). See the module docstring."""
+    return _derive_cached(model)
+
+
+@lru_cache(maxsize=32)
+def _derive_cached(model: Model) -> Derivation:
+    theta = sp.Matrix(model.state)
+    generic_gradient = sp.Matrix([sp.diff(model.loss, v) for v in model.state])
+    generic_map = theta - ETA * generic_gradient
+    generic_hessian = sp.hessian(model.loss, model.state)
+    concrete = model.concrete
+    gradient = concrete(generic_gradient)
+    hessian = concrete(generic_hessian)
+    gd_map = theta - ETA * gradient
+    jacobian = gd_map.jacobian(model.state)
+    sharpness = _top_eigenvalue_closed_form(hessian)
+
+    minimizers, s_min, multipliers, stability, eta_c = (), None, (), None, None
+    if model.inner is not None and model.outer is not None:
+        minimizers, s_min = _minimiser_sharpness(model, generic_hessian)
+        if s_min is not None:
+            multipliers = tuple(sp.simplify(1 - ETA * lam) for lam in (0, s_min))
+            stability = sp.Le(s_min, 2 / ETA)
+            eta_c = sp.simplify(sp.solve(sp.Eq(ETA * s_min, 2), ETA)[0])
+
+    invariants = _gradient_flow_invariants(model)
+    generic_factors, factors, residuals = [], [], []
+    for q in invariants:
+        q_next = q.subs(dict(zip(model.state, generic_map)), simultaneous=True)
+        factor = sp.expand(sp.cancel(sp.expand(q_next) / q))
+        generic_factors.append(factor)
+        factors.append(sp.simplify(concrete(factor)))
+        residuals.append(sp.simplify(sp.expand(concrete(q_next - factor * q))))
+    flow_limit = _gradient_flow_limit(model, invariants)
+
+    return Derivation(
+        model=model,
+        gradient=gradient,
+        gd_map=gd_map,
+        jacobian=jacobian,
+        hessian=hessian,
+        sharpness=sharpness,
+        minimizers=minimizers,
+        sharpness_on_minimizers=s_min,
+        multipliers_on_minimizers=multipliers,
+        stability_condition=stability,
+        critical_eta=eta_c,
+        invariants=tuple(invariants),
+        invariant_factors=tuple(factors),
+        invariant_residuals=tuple(residuals),
+        gradient_flow_limit=flow_limit,
+        generic={
+            "gradient": generic_gradient,
+            "gd_map": generic_map,
+            "hessian": generic_hessian,
+            "invariant_factors": tuple(generic_factors),
+        },
+    )
+
+
+def _top_eigenvalue_closed_form(hessian: sp.Matrix):
+    """λ_max of a symmetric 2×2 matrix from its characteristic polynomial; None for larger ones."""
+    if hessian.shape != (2, 2):
+        return None
+    lam = sp.Symbol("lambda")
+    trace, det = hessian.trace(), hessian.det()
+    roots = sp.solve(lam**2 - trace * lam + det, lam)
+    if len(roots) == 1:
+        return roots[0]
+    # λ = tr/2 ± √(tr²/4 − det); the root with the + sign is the larger one.
+    return trace / 2 + sp.sqrt(sp.expand(trace**2 / 4 - det))
+
+
+def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
+    """Roots s* of ℓ' and the sharpness on {u = s*} (restricted to the model's branch when it lies there)."""
+    ell = model.outer
+    roots = tuple(sp.solve(ell.closed_form(1), ell.var))
+    roots = tuple(r for r in roots if r.is_real is not False)
+    if not roots:
+        return (), None
+    root = roots[0]
+    u = model.inner
+    on_set = generic_hessian.replace(ell.heads[1], sp.Lambda(ell.var, 0)).replace(
+        ell.heads[2], sp.Lambda(ell.var, ell.value_at(2, root))
+    )
+    on_set = model.concrete(on_set)
+    if on_set.rank(simplify=True) == 1:
+        top = on_set.trace()  # rank one: the only non-zero eigenvalue is the trace
+    else:
+        top = sp.Max(*on_set.eigenvals())
+    branch = model.minimizer_branch or {}
+    if branch and sp.simplify(u.subs(branch) - root) == 0:
+        top = top.subs(branch)
+    return roots, sp.simplify(top)
+
+
+def _gradient_flow_invariants(model: Model, degree: int = 2) -> list:
+    """Polynomials Q of degree ≤ ``degree`` in the state with ∇Q·∇L ≡ 0 (conserved by gradient flow).
+
+    With L = ℓ(u), ∇L = ℓ'(u)∇u, so the condition is ∇Q·∇u ≡ 0 for every ℓ. Coefficients of Q are
+    unknowns; the condition is linear in them and solved exactly.
+    """
+    state = model.state
+    target = model.inner if model.inner is not None else model.loss
+    monomials = [
+        sp.Mul(*combo) for d in range(1, degree + 1) for combo in itertools.combinations_with_replacement(state, d)
+    ]
+    coefficients = sp.symbols(f"c0:{len(monomials)}")
+    q = sum(c * m for c, m in zip(coefficients, monomials))
+    condition = sp.expand(sum(sp.diff(q, v) * sp.diff(target, v) for v in state))
+    generators = list(state) + sorted(condition.atoms(sp.Function), key=sp.default_sort_key)
+    replacements = {atom: sp.Dummy() for atom in generators[len(state):]}
+    poly = sp.Poly(condition.xreplace(replacements), *state, *replacements.values())
+    solution = sp.solve(poly.coeffs(), coefficients, dict=True)
+    if not solution:
+        return []
+    general = q.subs(solution[0])
+    free = [c for c in coefficients if general.has(c)]
+    invariants = []
+    for c in free:
+        basis = sp.expand(general.subs({f: (1 if f == c else 0) for f in free}))
+        if basis != 0:
+            leading = sp.Poly(basis, *state).coeffs()[0]  # sign convention: leading coefficient > 0
+            invariants.append(sp.expand(basis * sp.sign(leading)))
+    return invariants
+
+
+def _gradient_flow_limit(model: Model, invariants: list):
+    """Where gradient flow from θ0 meets the minimiser branch, from the first conserved invariant."""
+    branch = model.minimizer_branch
+    if not invariants or not branch:
+        return None
+    initial = {v: sp.Symbol(f"{v}0", real=True) for v in model.state}
+    q = invariants[0]
+    on_branch = q.subs(branch)
+    free = sorted(on_branch.free_symbols & set(model.state), key=str)
+    if len(free) != 1:
+        return None
+    (v,) = free
+    if sp.expand(on_branch.subs(v, -v) - on_branch) == 0:  # even in v: solve for v²
+        square = sp.Symbol(f"{v}_sq")
+        solved = sp.solve(sp.Eq(on_branch.subs(v**2, square), q.subs(initial)), square)
+        return sp.Eq(v**2, sp.expand(solved[0])) if solved else None
+    solved = sp.solve(sp.Eq(on_branch, q.subs(initial)), v)
+    return sp.Eq(v, sp.expand(solved[0])) if solved else None

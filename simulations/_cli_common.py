@@ -1,0 +1,93 @@
+"""Shared CLI pieces: argument parsing that fails with InputError, model options, JSON output."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from derivations import InputError, build_model
+
+
+def parse_number(text: str, what: str) -> float:
+    """A finite float from ``text``, else InputError naming ``what``."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"{what} must be finite, got {text!r}")
+    return value
+
+
+def parse_assignments(text: str, what: str) -> dict[str, float]:
+    """``"x=0.1,y=2"`` → {"x": 0.1, "y": 2.0}; InputError on anything malformed."""
+    if text is None or not text.strip():
+        raise InputError(f"{what} is empty: expected name=value[,name=value...]")
+    values: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not name.isidentifier():
+            raise InputError(f"malformed {what} item {item.strip()!r}: expected name=value")
+        if name in values:
+            raise InputError(f"{what} sets {name!r} twice")
+        values[name] = parse_number(value.strip(), f"{what} value of {name}")
+    return values
+
+
+def parse_params(items) -> dict[str, float]:
+    """Repeatable ``--param k=v`` (each item may hold several comma-separated pairs)."""
+    params: dict[str, float] = {}
+    for item in items or []:
+        for name, value in parse_assignments(item, "--param").items():
+            if name in params:
+                raise InputError(f"--param sets {name!r} twice")
+            params[name] = value
+    return params
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="model name, e.g. single-neuron")
+    parser.add_argument("--loss", help="catalogue loss: sqrt1p, logcosh, symlogistic, square, huber")
+    parser.add_argument("--loss-expr", help='custom loss ℓ(s) as an expression in s, e.g. "log(cosh(s))"')
+    parser.add_argument("--param", action="append", default=[], metavar="K=V", help="model constant (repeatable)")
+
+
+def model_from_args(args):
+    return build_model(args.model, loss=args.loss, loss_expr=args.loss_expr, params=parse_params(args.param))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def print_json(value) -> None:
+    """Print strict JSON (NaN/inf become null) on stdout."""
+    json.dump(_jsonable(value), sys.stdout, indent=2, allow_nan=False, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def check_output_path(path: str, what: str = "--plot") -> str:
+    """Fail early (InputError) when the folder of an output file does not exist or is not writable."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise InputError(f"{what}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{what}: folder {folder} is not writable")
+    return path

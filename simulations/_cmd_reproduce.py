@@ -1,0 +1,43 @@
+"""``eoscope reproduce [--out DIR]``: regenerate every figure of docs/ (the README's main job)."""
+from __future__ import annotations
+
+import os
+import time
+
+from derivations import InputError
+
+from ._progress import Progress
+
+FIGURE_JOBS = [
+    "simulations._reproduce_single_neuron",
+]
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("reproduce", help="regenerate every figure of docs/")
+    parser.add_argument("--out", default=os.path.join("docs", "figures"), help="output folder (default docs/figures)")
+    parser.add_argument("--only", action="append", default=[], help="run only jobs whose name contains this")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import importlib
+
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out: cannot create {args.out}: {exc.strerror}") from None
+    if not os.access(args.out, os.W_OK):
+        raise InputError(f"--out: {args.out} is not writable")
+    jobs = [importlib.import_module(name) for name in FIGURE_JOBS]
+    jobs = [job for job in jobs if not args.only or any(o in job.__name__ for o in args.only)]
+    start = time.perf_counter()
+    written = []
+    for job in jobs:
+        progress = Progress(job.work_units(), job.__name__.rsplit("_reproduce_", 1)[-1])
+        written += job.make_figures(args.out, progress)
+        progress.close()
+    for path in written:
+        print(path)
+    print(f"reproduce: {len(written)} figures in {time.perf_counter() - start:.1f} s", file=os.sys.stderr)
+    return 0

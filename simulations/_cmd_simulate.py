@@ -1,0 +1,63 @@
+"""``eoscope simulate MODEL --eta E --init ...``: one GD trajectory through the generated kernel."""
+from __future__ import annotations
+
+import sys
+
+from dynamics import trajectory
+
+from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_assignments, parse_number, print_json
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("simulate", help="iterate GD from one initial point")
+    add_model_arguments(parser)
+    parser.add_argument("--eta", required=True, help="step size η > 0")
+    parser.add_argument("--init", required=True, help="initial state, e.g. x=0.1,y=5.4")
+    parser.add_argument("--max-steps", default="1000000", help="step limit (default 10^6)")
+    parser.add_argument("--tol", default="1e-12", help="convergence tolerance on |∇L| or |oscillating coordinate|")
+    parser.add_argument("--bound", default="1e8", help="divergence bound on |θ_i|")
+    parser.add_argument("--plot", help="write the four-panel trajectory figure to this PNG")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    model = model_from_args(args)
+    eta = parse_number(args.eta, "--eta")
+    init = parse_assignments(args.init, "--init")
+    max_steps = parse_number(args.max_steps, "--max-steps")
+    if max_steps != int(max_steps) or max_steps < 0:
+        from derivations import InputError
+
+        raise InputError(f"--max-steps must be a non-negative integer, got {args.max_steps!r}")
+    if args.plot:
+        check_output_path(args.plot)
+    result = trajectory(
+        model,
+        eta,
+        init,
+        max_steps=int(max_steps),
+        tol=parse_number(args.tol, "--tol"),
+        bound=parse_number(args.bound, "--bound"),
+    )
+    print(
+        f"kernel: cache {result.kernel_cache}, compile/load {result.compile_seconds:.3f} s "
+        f"({model.hash}, numba start-up excluded)",
+        file=sys.stderr,
+    )
+    if args.plot:
+        from ._figure_trajectory import plot_trajectories
+
+        plot_trajectories(model, [result], args.plot)
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    final = ", ".join(f"{k} = {v:.10g}" for k, v in result.final.items())
+    print(f"{model.label}, η = {eta:g}, init {result.init}")
+    print(f"status: {result.status} — {result.message}")
+    print(f"final: {final}")
+    print(f"loss: {result.loss_value:.10g}")
+    print(f"sharpness S = {result.sharpness:.10g}, 2/η = {2 / eta:.10g}, η·S/2 = {result.eta_sharpness_half:.10g}")
+    if args.plot:
+        print(f"figure: {args.plot}")
+    return 0

@@ -1,0 +1,96 @@
+"""Figures of docs/single_neuron.md: an EoS trajectory against a stable one, and y∞²·η·ℓ''(0)/2 vs η.
+
+Settings (REFERENCE.md §1): sqrt1p at η = 0.1; stable start (x0, y0²) = (1e-3, 15) (gradient flow would
+end at η y∞²/2 = 0.75 < 1), EoS start (0.1, 30) (gradient flow would end at 1.5 > 1). For the sweep, every
+catalogue loss starts at x0 = 0.1, y0² = 3/(η ℓ''(0)), i.e. 1.5× the stability edge.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from derivations import CATALOGUE_NAMES, get_loss, single_neuron  # noqa: E402
+from dynamics import trajectory  # noqa: E402
+
+from ._figure_trajectory import plot_trajectories  # noqa: E402
+
+SWEEP_ETAS = np.geomspace(0.01, 1.0, 25)
+SWEEP_MAX_STEPS = 5_000_000
+
+
+def work_units() -> int:
+    return 2 + len(CATALOGUE_NAMES) * len(SWEEP_ETAS)
+
+
+def limit_sweep(loss_name: str, etas=SWEEP_ETAS, progress=None) -> list[dict]:
+    """y∞²·η·ℓ''(0)/2 for each η, from x0 = 0.1, y0² = 3/(ηℓ''(0)); NaN where GD does not converge."""
+    loss = get_loss(loss_name)
+    model = single_neuron(loss)
+    curvature = float(loss.curvature_at_zero)
+    rows = []
+    for eta in etas:
+        run = trajectory(model, float(eta), {"x": 0.1, "y": math.sqrt(3 / (eta * curvature))}, max_steps=SWEEP_MAX_STEPS)
+        y_sq = run.final["y"] ** 2
+        rows.append(
+            {
+                "eta": float(eta),
+                "status": run.status,
+                "steps": run.steps,
+                "y_inf_sq": y_sq if run.converged else None,
+                "normalised_limit": y_sq * eta * curvature / 2 if run.converged else None,
+            }
+        )
+        if progress is not None:
+            progress.advance(note=f"{loss_name} η={eta:.3g}")
+    return rows
+
+
+def make_figures(out: str, progress) -> list[str]:
+    model = single_neuron(get_loss("sqrt1p"))
+    eta = 0.1
+    stable = trajectory(model, eta, {"x": 1e-3, "y": math.sqrt(15.0)})
+    progress.advance(note="stable trajectory")
+    eos = trajectory(model, eta, {"x": 0.1, "y": math.sqrt(30.0)})
+    progress.advance(note="EoS trajectory")
+    first = plot_trajectories(
+        model,
+        [stable, eos],
+        os.path.join(out, "single_neuron_trajectories.png"),
+        labels=["stable: y0² = 15", "EoS: y0² = 30"],
+        title="GD on √(1+(xy)²), η = 0.1: stable start vs edge of stability",
+    )
+    sweeps = {name: limit_sweep(name, progress=progress) for name in CATALOGUE_NAMES}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, rows in sweeps.items():
+        etas = np.array([r["eta"] for r in rows])
+        values = np.array([np.nan if r["normalised_limit"] is None else r["normalised_limit"] for r in rows])
+        line = ax.plot(etas, values, "o-", ms=3, label=name)[0]
+        diverged = np.isnan(values)
+        if diverged.any():
+            ax.plot(etas[diverged], np.full(diverged.sum(), 0.05), "x", color=line.get_color(), label=f"{name}: diverged")
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="edge: η·S/2 = 1")
+    ax.axhline(1.5, color="0.5", ls=":", lw=1, label="gradient-flow limit (1.5)")
+    ax.set(
+        xscale="log",
+        xlabel="step size η",
+        ylabel="y∞² · η · ℓ''(0) / 2  (= η·S∞/2)",
+        title="single neuron: where GD settles, from y0² = 3/(ηℓ''(0)), x0 = 0.1",
+        ylim=(0, 1.7),
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    second = os.path.join(out, "single_neuron_limit_vs_eta.png")
+    fig.savefig(second, dpi=120)
+    plt.close(fig)
+    data = os.path.join(out, "single_neuron_limit_vs_eta.json")
+    with open(data, "w") as handle:
+        json.dump({"x0": 0.1, "y0_sq": "3/(eta*ell''(0))", "sweeps": sweeps}, handle, indent=1)
+    return [first, second, data]
