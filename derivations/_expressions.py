@@ -98,8 +98,10 @@ def _translate(node, symbols, text):
         operand = _translate(node.operand, symbols, text)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            raise InputError(f"attribute access '.{node.func.attr}' is not allowed in {text!r}")
         if not isinstance(node.func, ast.Name):
-            raise InputError(f"only plain function calls are allowed in {text!r} (no attribute access)")
+            raise InputError(f"calling a {type(node.func).__name__} is not allowed in {text!r}")
         name = node.func.id
         if name not in ALLOWED_FUNCTIONS:
             allowed = ", ".join(sorted(ALLOWED_FUNCTIONS))
@@ -108,7 +110,7 @@ def _translate(node, symbols, text):
             raise InputError(f"{name}() takes exactly one positional argument in {text!r}")
         return ALLOWED_FUNCTIONS[name](_translate(node.args[0], symbols, text))
     if isinstance(node, ast.Attribute):
-        raise InputError(f"attribute access is not allowed in {text!r}")
+        raise InputError(f"attribute access '.{node.attr}' is not allowed in {text!r}")
     if isinstance(node, ast.Lambda):
         raise InputError(f"lambda is not allowed in {text!r}")
     raise InputError(f"{type(node).__name__} is not allowed in {text!r}")

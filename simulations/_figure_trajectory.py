@@ -20,13 +20,14 @@ def plot_trajectories(model, runs, path: str, labels=None, title: str | None = N
     ℓ(x·y)), which GD crosses while gradient flow would stay on one.
     """
     labels = labels or [f"η = {r.eta:g}" for r in runs]
+    floor, floor_label = _loss_floor(model)
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     names = model.state_names
     for i, (run, label) in enumerate(zip(runs, labels)):
         c = colors[i % len(colors)]
         k = run.history_step
-        axes[0, 0].plot(k, run.history_loss, color=c, lw=1, label=label)
+        axes[0, 0].plot(k, np.abs(run.history_loss - floor), color=c, lw=1, label=label)
         axes[0, 1].plot(k, run.history_sharpness, color=c, lw=1, label=f"S, {label}")
         axes[0, 1].axhline(2 / run.eta, color=c, ls="--", lw=1, label=f"2/η = {2 / run.eta:.4g}")
         styles = ["-", ":", "-.", "--"]
@@ -34,13 +35,14 @@ def plot_trajectories(model, runs, path: str, labels=None, title: str | None = N
             axes[1, 0].plot(k, run.history_state[:, j], color=c, ls=styles[j % 4], lw=1, label=f"{name}, {label}")
         if len(names) >= 2:
             axes[1, 1].plot(run.history_state[:, 0], run.history_state[:, 1], ".-", color=c, ms=2, lw=0.5, label=label)
-    axes[0, 0].set(xlabel="step k", ylabel="loss L(θ_k)", title="loss")
-    if all(np.all(r.history_loss > 0) for r in runs):
-        axes[0, 0].set_yscale("log")
+    axes[0, 0].set(xlabel="step k", ylabel=floor_label, title="loss", yscale="log")
     axes[0, 1].set(xlabel="step k", ylabel="sharpness S = λ_max(∇²L)", title="sharpness vs 2/η")
     axes[1, 0].set(xlabel="step k", ylabel="parameter value", title="state")
     axes[1, 1].set(xlabel=names[0], ylabel=names[1] if len(names) > 1 else "", title="path over gradient-flow invariant")
     _draw_invariant_levels(model, axes[1, 1])
+    for ax in (axes[0, 0], axes[0, 1], axes[1, 0]):
+        ax.set_xscale("symlog", linthresh=10)  # early steps (stable runs end fast) stay visible
+        ax.set_xlim(left=0)
     for ax in axes.flat:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")
@@ -49,6 +51,15 @@ def plot_trajectories(model, runs, path: str, labels=None, title: str | None = N
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _loss_floor(model):
+    """The minimum value ℓ(s*) of L = ℓ(u), so the panel can show the excess loss on a log scale."""
+    derivation = derive(model)
+    if model.outer is None or not derivation.minimizers:
+        return 0.0, "loss L(θ_k)"
+    value = float(model.outer.value_at(0, derivation.minimizers[0]))
+    return value, f"excess loss |L(θ_k) − {value:.4g}|"
 
 
 def _draw_invariant_levels(model, ax) -> None:
