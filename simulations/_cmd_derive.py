@@ -43,7 +43,7 @@ def run(args) -> int:
     model = model_from_args(args)
     records = derive(model).records()
     if args.json:
-        print_json(derivation_records(model))
+        print_json({"command": args.command_line, **derivation_records(model)})
         return 0
     if args.latex:
         print(f"% eoscope derive: {model.label}")

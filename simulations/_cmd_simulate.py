@@ -50,7 +50,7 @@ def run(args) -> int:
 
         plot_trajectories(model, [result], args.plot)
     if args.json:
-        print_json(result.to_dict())
+        print_json({"command": args.command_line, **result.to_dict()})
         return 0
     final = ", ".join(f"{k} = {v:.10g}" for k, v in result.final.items())
     print(f"{model.label}, η = {eta:g}, init {result.init}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import sys
 
 from derivations import InputError
@@ -40,6 +41,7 @@ def main(argv=None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.command_line = "eoscope " + shlex.join(argv)  # results record the command that made them
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return 2

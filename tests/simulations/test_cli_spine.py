@@ -46,6 +46,7 @@ def test_simulate_json_reproduces_reference():
     record = json.loads(result.stdout)
     assert {"status", "steps", "final", "sharpness", "eta_sharpness_half", "loss_value"} <= set(record)
     assert record["status"] == "converged"
+    assert record["command"].startswith("eoscope simulate single-neuron --loss sqrt1p")
     assert set(record["final"]) == {"x", "y"}
     assert record["final"]["y"] ** 2 == pytest.approx(19.899495, rel=1e-5)
     assert record["eta_sharpness_half"] == pytest.approx(eta * record["sharpness"] / 2)
