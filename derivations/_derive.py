@@ -110,7 +110,8 @@ def _derive_cached(model: Model) -> Derivation:
         generic_factors.append(factor)
         factors.append(sp.simplify(concrete(factor)))
         residuals.append(sp.simplify(sp.expand(concrete(q_next - factor * q))))
-    flow_limit = _gradient_flow_limit(model, invariants)
+    on_branch = bool(minimizers) and _branch_is_minimal(model, minimizers[0])
+    flow_limit = _gradient_flow_limit(model, invariants) if on_branch else None
 
     return Derivation(
         model=model,
@@ -158,7 +159,6 @@ def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
     if not roots:
         return (), None
     root = roots[0]
-    u = model.inner
     on_set = generic_hessian.replace(ell.heads[1], sp.Lambda(ell.var, 0)).replace(
         ell.heads[2], sp.Lambda(ell.var, ell.value_at(2, root))
     )
@@ -167,10 +167,15 @@ def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
         top = on_set.trace()  # rank one: the only non-zero eigenvalue is the trace
     else:
         top = sp.Max(*on_set.eigenvals())
-    branch = model.minimizer_branch or {}
-    if branch and sp.simplify(u.subs(branch) - root) == 0:
-        top = top.subs(branch)
+    if _branch_is_minimal(model, root):
+        top = top.subs(model.minimizer_branch)
     return roots, sp.simplify(top)
+
+
+def _branch_is_minimal(model: Model, root) -> bool:
+    """True when the model's declared minimiser branch lies in {u = s*}."""
+    branch = model.minimizer_branch
+    return bool(branch) and sp.simplify(model.inner.subs(branch) - root) == 0
 
 
 def _gradient_flow_invariants(model: Model, degree: int = 2) -> list:

@@ -104,3 +104,15 @@ def test_huber_is_flagged_piecewise_and_smooth_losses_are_not():
     assert get_loss("huber").is_piecewise
     assert not any(get_loss(n).is_piecewise for n in ("sqrt1p", "logcosh", "symlogistic", "square"))
     assert all(get_loss(n).is_even for n in CATALOGUE_NAMES)
+
+
+def test_scalar_factorisation_minimisers_are_the_hyperbola():
+    """ℓ(s) = (1 − s)²/2 (REFERENCE.md §4): minimisers xy = 1 with sharpness x² + y² ≥ 2; the branch
+    x = 0 is not a minimiser, so no gradient-flow limit on it is claimed."""
+    derivation = derive(single_neuron(get_loss(expression="(1 - s)**2/2")))
+    assert derivation.minimizers == (1,)
+    assert sp.simplify(derivation.sharpness_on_minimizers - (x**2 + y**2)) == 0
+    assert derivation.gradient_flow_limit is None
+    assert derivation.invariant_residuals[0] == 0
+    # on xy = 1, x² + y² − 2 = (x − y)² ≥ 0
+    assert sp.simplify((derivation.sharpness_on_minimizers - 2).subs(y, 1 / x) - (x - 1 / x) ** 2) == 0
