@@ -45,6 +45,9 @@ def plot_network(sweep, mean_rows, path: str, scale: str = "linear") -> str:
         ax.axvline(eta_c, color="k", ls="--", lw=1)
 
     ax_b.plot(etas, sweep.b_final, "o-", ms=3, color="C0", label="network: final b")
+    edge_b = np.array([sweep.edge_moment(i)[1] for i in range(len(etas))])
+    if np.isfinite(edge_b).any():
+        ax_b.plot(etas, edge_b, "s", ms=4, mfc="none", color="C1", label="network: b when η·S/2 first reaches ≈ 1")
     if mean_rows:
         m_eta = np.array([r["eta"] for r in mean_rows])
         ax_b.plot(m_eta, [r["b_inf"] for r in mean_rows], "-", color="C3", lw=1.5, label="mean model: b∞")
@@ -58,6 +61,7 @@ def plot_network(sweep, mean_rows, path: str, scale: str = "linear") -> str:
     near = (etas >= 0.3 * eta_c) & (etas <= 2.5 * eta_c)
     if near.any():
         inset.plot(etas[near] / eta_c, sweep.b_final[near], "o-", ms=2.5, color="C0")
+        inset.plot(etas[near] / eta_c, edge_b[near], "s", ms=3, mfc="none", color="C1")
         if mean_rows:
             keep = (m_eta >= 0.3 * eta_c) & (m_eta <= 2.5 * eta_c)
             inset.plot(m_eta[keep] / eta_c, np.array([r["b_inf"] for r in mean_rows])[keep], "-", color="C3", lw=1.2)

@@ -360,10 +360,27 @@ class NetworkSweep:
         """η_c = 8π/d², the mean model's threshold (derivations.mean_model)."""
         return critical_eta(self.d)
 
+    def edge_moment(self, i: int, slack: float = 1.02) -> tuple[int, float, float]:
+        """(step, b, η·S/2) at the recorded step where η·S/2 peaks among records with η·S/2 ≤ ``slack``.
+
+        For η above η_c this is where the network's EoS phase reaches the edge (η·S/2 ≈ 1); its b is what
+        the mean model's b∞ predicts. (-1, NaN, NaN) when η ≤ η_c or nothing was recorded."""
+        k_max = int(self.n_records[i])
+        eta = float(self.etas[i])
+        if eta <= self.critical_eta or k_max == 0:
+            return -1, math.nan, math.nan
+        half = eta * self.history_sharpness[i, :k_max] / 2
+        allowed = np.flatnonzero(half <= slack)
+        if allowed.size == 0:
+            return -1, math.nan, math.nan
+        k = int(allowed[np.argmax(half[allowed])])
+        return int(self.history_step[i, k]), float(self.history_state[i, k, 2]), float(half[k])
+
     def records(self) -> list[dict]:
-        """One JSON-ready record per η."""
+        """One JSON-ready record per η (``b_at_edge``/``edge_step``: see :meth:`edge_moment`)."""
         rows = []
         for i, eta in enumerate(self.etas):
+            edge_step, edge_b, _ = self.edge_moment(i)
             rows.append(
                 {
                     "eta": float(eta),
@@ -378,6 +395,8 @@ class NetworkSweep:
                     "two_over_eta": 2.0 / float(eta),
                     "eta_sharpness_half": float(eta * self.final_sharpness[i] / 2),
                     "steps": int(self.steps[i]),
+                    "b_at_edge": edge_b,
+                    "edge_step": edge_step,
                     "status": "diverged" if self.diverged[i] else "completed",
                 }
             )

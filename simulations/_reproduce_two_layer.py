@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from ._cli_common import _jsonable
 from ._figure_network import plot_mean_model_limits, plot_network
 from ._mean_model_sweep import critical_eta, mean_model_limits
 from ._network import network_sweep
@@ -37,13 +38,13 @@ def make_figures(out: str, progress) -> list[str]:
     data = os.path.join(out, "two_layer.json")
     with open(data, "w") as handle:
         json.dump(
-            {
+            _jsonable({
                 "network": {"inputs": sweep.inputs(), "message": sweep.message, "records": sweep.records()},
                 "network_mean_model_overlay": overlay,
                 "mean_model": {"d": D, "init": init, "rows": rows},
-            },
+            }),
             handle,
             indent=1,
-            default=float,
+            allow_nan=False,
         )
     return [first, second, data]

@@ -126,6 +126,18 @@ def test_final_sharpness_sits_below_two_over_eta(figure_sweep):
     assert 0.95 <= peak <= 1.1
 
 
+def test_network_reaches_the_edge_where_the_mean_model_settles(figure_sweep):
+    """The bridge: above η_c the network's b at its edge moment equals the mean model's b∞ (same init)."""
+    above = np.flatnonzero((figure_sweep.etas > 1.15 * ETA_C))
+    rows = mean_model_limits(figure_sweep.etas[above], D, figure_sweep.init)
+    for i, row in zip(above, rows):
+        step, b_edge, half = figure_sweep.edge_moment(i)
+        assert 0.9 <= half <= 1.02
+        assert b_edge == pytest.approx(row["b_inf"], abs=0.02)
+        assert figure_sweep.b_final[i] < b_edge - 0.1  # ... and then keeps drifting (docs/two_layer.md)
+    assert figure_sweep.edge_moment(0)[0] == -1 and math.isnan(figure_sweep.edge_moment(0)[1])
+
+
 def test_mean_model_overlay_follows_the_law_above_threshold():
     init = {"a_minus": 1 / (2 * D), "a_plus": 1 / (2 * D), "b": 0.0}
     rows = mean_model_limits(np.array([0.5, 2.0, 3.0]) * ETA_C, D, init)
