@@ -132,7 +132,7 @@ def test_network_reaches_the_edge_where_the_mean_model_settles(figure_sweep):
     rows = mean_model_limits(figure_sweep.etas[above], D, figure_sweep.init)
     for i, row in zip(above, rows):
         step, b_edge, half = figure_sweep.edge_moment(i)
-        assert 0.9 <= half <= 1.02
+        assert 0.85 <= half <= 1.02  # records every 20 steps: the peak is sampled coarsely at large η
         assert b_edge == pytest.approx(row["b_inf"], abs=0.02)
         assert figure_sweep.b_final[i] < b_edge - 0.1  # ... and then keeps drifting (docs/two_layer.md)
     assert figure_sweep.edge_moment(0)[0] == -1 and math.isnan(figure_sweep.edge_moment(0)[1])
