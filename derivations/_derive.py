@@ -70,7 +70,7 @@ class Derivation:
         if m.reference_point and self.critical_eta is not None:
             out["critical_eta_general"] = self.critical_eta
             out["critical_eta"] = sp.simplify(self.critical_eta.subs(m.reference_point))
-            out["critical_eta_reference_point"] = {str(k): v for k, v in m.reference_point.items()}
+            out["critical_eta_reference_point"] = [sp.Eq(k, v) for k, v in m.reference_point.items()]
         out["invariant"] = self.invariants[0] if self.invariants else None
         out["invariant_factor"] = self.invariant_factors[0] if self.invariant_factors else None
         out["invariant_factor_generic"] = self.generic["invariant_factors"][0] if self.invariants else None

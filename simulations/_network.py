@@ -305,6 +305,7 @@ def _accuracy(xs, prefix, y, a_minus, a_plus, b):
 
 # ---------------------------------------------------------------------------------------------- API
 
+MAX_RECORDS = 20_000_000  # history rows over all η (≈ 1 GB)
 BATCHES = 4  # the sweep runs in this many parallel calls, so a progress bar can advance between them
 
 
@@ -487,6 +488,11 @@ def network_sweep(
     xs, prefix = data.sorted_train
     capacity = int(steps.max() // record_every + 2)
     m = etas.size
+    if m * capacity > MAX_RECORDS:
+        raise InputError(
+            f"{m} step sizes × {capacity} records each exceed {MAX_RECORDS} records; raise record_every "
+            f"(≥ {int(np.ceil(m * steps.max() / MAX_RECORDS))})"
+        )
     rec_step = np.zeros((m, capacity), np.int64)
     rec_state = np.zeros((m, capacity, 3))
     rec_loss = np.zeros((m, capacity))

@@ -27,6 +27,9 @@ def _run(*args):
         (["--eta", "0:1e-2:3", "--eta-scale", "log"], "start > 0"),
         (["--eta", "abc"], "must be a number"),
         (["--eta", "1e-3", "--plot", "/nonexistent/dir/f.png"], "does not exist"),
+        (["--d", "1.5", "--eta", "1e-3"], "integer ≥ 1"),
+        (["--eta", "1e-6:1e-5:30", "--record-every", "1"], "raise record_every"),
+        (["--eta", "1e-9"], "max_steps"),
     ],
 )
 def test_network_bad_input_exits_2(args, message, tmp_path):
