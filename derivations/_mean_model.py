@@ -1,6 +1,6 @@
 """The reduced ("mean") two-layer model, derived in SymPy from the sparse-coding ReLU network.
 
-mean_model(d=None) -> Model;  relu_moments() -> RelUMoments;  symmetric_logistic() -> (expr, function)
+mean_model(d=None) -> Model;  relu_moments() -> ReluMoments;  symmetric_logistic() -> (expr, function)
 
 Derivation chain (Ahn et al. 2023, arXiv 2212.07469, §3; REFERENCE.md §2–3):
 
@@ -15,9 +15,9 @@ Derivation chain (Ahn et al. 2023, arXiv 2212.07469, §3; REFERENCE.md §2–3):
    conserved a₊ − a₋, the sharpness 2ℓ_sym''(0)·d²·r(b)² on the minimisers a₋ + a₊ = 0 and the
    critical step size η_c(b0) = 2/(2ℓ_sym''(0)d²r(b0)²), which is 8π/d² at b0 = 0.
 
-Numerical safety of the generated kernels: r is written with erfc of a non-negative-for-b<0 argument,
-b·erfc(−b/√2)/2 + φ(b) (no 1 − erfc cancellation as b → −∞; exp(−b²/2) never overflows), and ℓ_sym's
-derivatives simplify to tanh and 1/cosh² (no ∞/∞).
+Numerical safety of the generated kernels: r is held as b·Φ(b) + φ(b) with Φ a SymPy head
+(:class:`Phi`, Φ' = φ) printed as ½·erfc(−b/√2), so no 1 − erfc/2 cancellation as b → −∞;
+exp(−b²/2) never overflows; ℓ_sym's derivatives simplify to tanh and 1/cosh² (no ∞/∞).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class ReluMoments:
     """Gaussian moments of ReLU(Z + b), Z ~ N(0, 1), as integrated by SymPy.
 
     ``integrand`` (z + b)·φ(z) on z > −b; ``first`` r(b) = E[ReLU(Z + b)] (numerically safe form);
-    ``first_raw`` SymPy's own antiderivative result; ``second`` E[ReLU(Z + b)²]; ``variance``
+    ``first_raw`` SymPy's own integration result (with erfc); ``second`` E[ReLU(Z + b)²]; ``variance``
     r₂(b) − r(b)²; ``cross`` E[ReLU(Z + b)·ReLU(−Z + b)].
     """
 
@@ -57,16 +57,61 @@ def _standard_normal_pdf(var: sp.Symbol) -> sp.Expr:
     return sp.exp(-var**2 / 2) / sp.sqrt(2 * sp.pi)
 
 
-def _safe_erfc(expr: sp.Expr) -> sp.Expr:
-    """Rewrite erfc(x) as 2 − erfc(−x) when x has a positive leading coefficient in b.
+class Phi(sp.Function):
+    """Φ(x) = ½·erfc(−x/√2), the standard normal cdf, kept as one SymPy head.
 
-    For b → −∞, erfc(b/√2) → 2 and b(1 − erfc/2) cancels catastrophically; erfc(−b/√2) → 0 does not.
-    The identity erfc(x) + erfc(−x) = 2 is exact, and the caller checks the result against the original.
+    SymPy canonicalises erfc(−x) to 2 − erfc(x), so the integrated r(b) = b − b·erfc(b/√2)/2 + φ(b) would be
+    printed with the cancelling 1 − erfc/2 (Φ(−8) ≈ 6e-16 is lost to rounding). Holding Φ as a function
+    with Φ' = φ lets the generated code print it as ``0.5*math.erfc(-x/math.sqrt(2))``: accurate for all x.
     """
-    return expr.replace(
-        lambda e: isinstance(e, sp.erfc) and e.args[0].could_extract_minus_sign() is False,
-        lambda e: 2 - sp.erfc(-e.args[0]),
-    )
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:
+            return sp.Rational(1, 2)
+        if arg is sp.oo:
+            return sp.Integer(1)
+        if arg is sp.S.NegativeInfinity:
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+
+    def _eval_rewrite_as_erfc(self, arg, **kwargs):
+        return sp.erfc(-arg / sp.sqrt(2)) / 2
+
+    def _eval_rewrite_as_erf(self, arg, **kwargs):
+        return (1 + sp.erf(arg / sp.sqrt(2))) / 2
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.erfc)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _pythoncode(self, printer):
+        return f"(0.5*math.erfc(-({printer._print(self.args[0])})/math.sqrt(2)))"
+
+    def _latex(self, printer):
+        return rf"\Phi\left({printer._print(self.args[0])}\right)"
+
+
+NormalCDF = Phi  # the standard normal cdf, under its descriptive name
+
+
+def _with_normal_cdf(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """Rewrite an integrated Gaussian expectation in terms of Φ(var) (erfc(var/√2) = 2 − 2Φ(var))."""
+    return sp.expand(expr.replace(
+        lambda e: isinstance(e, sp.erfc) and sp.simplify(e.args[0] - var / sp.sqrt(2)) == 0,
+        lambda e: 2 - 2 * Phi(var),
+    ))
 
 
 @lru_cache(maxsize=1)
@@ -79,11 +124,12 @@ def relu_moments() -> ReluMoments:
     phi = _standard_normal_pdf(Z)
     integrand = (Z + B) * phi
     first_raw = sp.integrate(integrand, (Z, -B, sp.oo))
-    first = sp.expand(sp.simplify(_safe_erfc(sp.expand(sp.simplify(first_raw)))))
-    if sp.simplify(first - first_raw) != 0:  # pragma: no cover - guards the rewrite
-        raise AssertionError("safe form of r(b) differs from the integral")
+    first = _with_normal_cdf(sp.simplify(first_raw), B)
     second_raw = sp.integrate((Z + B) ** 2 * phi, (Z, -B, sp.oo))
-    second = sp.expand(sp.simplify(_safe_erfc(sp.expand(sp.simplify(second_raw)))))
+    second = _with_normal_cdf(sp.simplify(second_raw), B)
+    for form, raw in ((first, first_raw), (second, second_raw)):
+        if sp.simplify(form.rewrite(sp.erfc) - raw) != 0 or form.has(sp.erfc):  # pragma: no cover
+            raise AssertionError("Φ form of a ReLU moment differs from the integral")
     b_pos = sp.Symbol("b", positive=True)
     cross_pos = sp.simplify(sp.integrate((Z + b_pos) * (b_pos - Z) * phi, (Z, -b_pos, b_pos))).subs(b_pos, B)
     cross = sp.Piecewise((cross_pos, B > 0), (0, True))

@@ -1,6 +1,8 @@
 """issue 4: generated kernels of the 3-state mean model against REFERENCE.md §3."""
 import math
 
+import mpmath
+
 import numpy as np
 import pytest
 
@@ -54,7 +56,13 @@ def test_kernel_is_finite_for_large_arguments(model):
     assert all(np.isfinite(compiled.hessian(1e3, 1e3, -6.0)))
     assert np.isfinite(compiled.sharpness(-1e3, 1e3, 8.0))
     assert compiled.loss(0.0, 0.0, -40.0) == pytest.approx(math.log(2))
-    assert float(relu_moments().first.subs(model.state[2], -5.0).evalf(40)) == pytest.approx(_r(-5.0), rel=1e-6)
+    # far into the negative tail r(b) ≈ φ(b)/b² is still accurate (no 1 − erfc/2 cancellation)
+    for b in (-5.0, -12.0, -30.0):
+        r = relu_moments().first.subs(model.state[2], b)
+        oracle = float(mpmath.quad(lambda z: (z + b) * mpmath.npdf(z), [-b, mpmath.inf]))
+        assert float(r.evalf(40)) == pytest.approx(oracle, rel=1e-12)
+        a = 1e-3 / oracle / D  # s = d·A·r(b) = 1e-3, so ∂L/∂a± = ℓ_sym'(s)·d·r(b) ≈ s·d·r/4
+        assert compiled.gradient(a, 0.0, b)[1] == pytest.approx(math.tanh(5e-4) / 2 * D * oracle, rel=1e-9)
 
 
 @pytest.mark.parametrize("ratio, b_inf", sorted(REFERENCE_TABLE.items()))
