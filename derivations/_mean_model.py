@@ -99,9 +99,6 @@ class Phi(sp.Function):
     def _pythoncode(self, printer):
         return f"(0.5*math.erfc(-({printer._print(self.args[0])})/math.sqrt(2)))"
 
-    def _latex(self, printer):
-        return rf"\Phi\left({printer._print(self.args[0])}\right)"
-
 
 NormalCDF = Phi  # the standard normal cdf, under its descriptive name
 

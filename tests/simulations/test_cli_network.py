@@ -72,7 +72,7 @@ def test_derive_mean_model_json_shows_the_chain():
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["critical_eta"] == "pi/5000"
-    assert "erfc" in payload["relu_mean"] and "Integral" in payload["relu_mean_integral"]
+    assert "b*Phi(b)" in payload["relu_mean"] and "Integral" in payload["relu_mean_integral"]
     assert payload["label_averaged_loss_closed_form"] == "Eq(ell_sym(s), log(2*cosh(s/2)))"
     assert payload["invariant"] == "a_minus - a_plus"
 
