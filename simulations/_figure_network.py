@@ -47,7 +47,7 @@ def plot_network(sweep, mean_rows, path: str, scale: str = "linear") -> str:
     ax_b.plot(etas, sweep.b_final, "o-", ms=3, color="C0", label="network: final b")
     edge_b = np.array([sweep.edge_moment(i)[1] for i in range(len(etas))])
     if np.isfinite(edge_b).any():
-        ax_b.plot(etas, edge_b, "s", ms=4, mfc="none", color="C1", label="network: b when η·S/2 first reaches ≈ 1")
+        ax_b.plot(etas, edge_b, "s", ms=4, mfc="none", color="C1", label="network: b at the edge (η·S/2 ≈ 1)")
     if mean_rows:
         m_eta = np.array([r["eta"] for r in mean_rows])
         ax_b.plot(m_eta, [r["b_inf"] for r in mean_rows], "-", color="C3", lw=1.5, label="mean model: b∞")
@@ -55,7 +55,9 @@ def plot_network(sweep, mean_rows, path: str, scale: str = "linear") -> str:
     ax_b.plot([], [], "k--", lw=1, label=f"η_c = 8π/d² = {eta_c:.3g}")
     ax_b.set(xscale=scale, xlabel="step size η", ylabel="final bias b",
              title=f"(a) bias after T = {sweep.steps_factor:g}/η steps (d = {sweep.d}, n = {sweep.n}, λ = {sweep.lam:g})")
-    ax_b.legend(fontsize=8, loc="upper right")
+    low = float(np.nanmin(np.concatenate([sweep.b_final, edge_b[np.isfinite(edge_b)]])))
+    ax_b.set_ylim(low - 0.05 * abs(low) - 0.05, 0.45 * abs(low) + 0.1)  # headroom for the legend
+    ax_b.legend(fontsize=7, loc="upper right", ncol=2)
     ax_b.grid(alpha=0.3)
     inset = ax_b.inset_axes([0.08, 0.08, 0.4, 0.4])
     near = (etas >= 0.3 * eta_c) & (etas <= 2.5 * eta_c)
