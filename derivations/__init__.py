@@ -10,6 +10,9 @@ from ._functions import DerivedFunction, concretize, derived_function
 from ._losses import CATALOGUE_NAMES, Loss, get_loss
 from ._model import ETA, MODEL_BUILDERS, Model, build_model, single_neuron
 from ._derive import Derivation, derive
+from ._mean_model import ReluMoments, _mean_model_from_options, mean_model, relu_moments, symmetric_logistic
+
+MODEL_BUILDERS["mean-model"] = _mean_model_from_options
 
 __all__ = [
     "CATALOGUE_NAMES",
@@ -25,6 +28,10 @@ __all__ = [
     "derive",
     "derived_function",
     "get_loss",
+    "mean_model",
+    "relu_moments",
+    "ReluMoments",
+    "symmetric_logistic",
     "parse_expression",
     "single_neuron",
 ]

@@ -52,7 +52,7 @@ class Derivation:
         """Named SymPy objects, in display order (keys are the CLI's JSON keys)."""
         m = self.model
         loss_spec = m.loss_spec
-        out = {}
+        out = dict(m.steps)
         out["loss"] = m.concrete(m.loss)
         if loss_spec is not None:
             out["loss_second_derivative_at_0"] = loss_spec.curvature_at_zero
@@ -67,6 +67,10 @@ class Derivation:
         out["multipliers_on_minimizers"] = list(self.multipliers_on_minimizers)
         out["stability_condition"] = self.stability_condition
         out["critical_eta"] = self.critical_eta
+        if m.reference_point and self.critical_eta is not None:
+            out["critical_eta_general"] = self.critical_eta
+            out["critical_eta"] = sp.simplify(self.critical_eta.subs(m.reference_point))
+            out["critical_eta_reference_point"] = [sp.Eq(k, v) for k, v in m.reference_point.items()]
         out["invariant"] = self.invariants[0] if self.invariants else None
         out["invariant_factor"] = self.invariant_factors[0] if self.invariant_factors else None
         out["invariant_factor_generic"] = self.generic["invariant_factors"][0] if self.invariants else None

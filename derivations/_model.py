@@ -40,6 +40,8 @@ class Model:
     constants: dict = field(default_factory=dict)
     label: str = ""
     loss_spec: Loss | None = None
+    reference_point: dict | None = None  # where derive's records also evaluate critical_eta (e.g. {b: 0})
+    steps: dict = field(default_factory=dict)  # named SymPy steps of the model's own derivation, shown first
 
     @property
     def state_names(self) -> tuple[str, ...]:

@@ -1,0 +1,533 @@
+"""The 3-parameter sparse-coding ReLU network of Ahn et al. 2023, Figure 1 (REFERENCE.md §2).
+
+make_data(d, n, lam, seed, n_test=2000) -> NetworkData
+network_sweep(etas, d=200, n=300, lam=3.0, seed=0, ...) -> NetworkSweep
+network_terms(state, data) -> (loss, gradient, hessian)
+
+Data: y uniform on {−1, +1}, j uniform on {1..d}, ξ ~ N(0, I_d), x = λ·y·e_j + ξ (seeded; separate train and
+test sets). Network f(x) = a₊·P(x; b) + a₋·N(x; b) with P = Σᵢ ReLU(xᵢ + b), N = Σᵢ ReLU(−xᵢ + b); loss
+L(a₋, a₊, b) = (1/n) Σ_k ℓ(y_k f(x_k)), ℓ(z) = log(1 + e⁻ᶻ); full-batch GD from a± ~ N(0, 1/(2d)), b0 = 0,
+for T = ⌈10/η⌉ steps (the paper's horizon; ``steps_factor``).
+
+Cost per step O(n) amortised, O(n log d) worst case (never O(n·d)): with each sample's coordinates sorted
+ascending and prefix sums C_m = Σ_{i<m} x_(i),
+
+    P(b) = (C_d − C_p) + (d − p)·b,  P'(b) = d − p,   p = #{i: x_i ≤ −b}
+    N(b) = q·b − C_q,                N'(b) = q,       q = #{i: x_i < b}
+
+and p, q are found by binary search once, then moved by a pointer walk as b changes slowly.
+
+Exact Hessian (P'' = N'' = 0 away from the kinks, which have measure zero), with m_k = y_k f(x_k),
+g_k = ∂f/∂(a₋, a₊, b) = (N, P, a₊P' + a₋N') and ℓ'(m) = −σ(−m), ℓ''(m) = σ(m)σ(−m):
+
+    ∇L = (1/n) Σ ℓ'(m_k) y_k g_k,
+    ∇²L = (1/n) Σ [ℓ''(m_k) g_k g_kᵀ + ℓ'(m_k) y_k C_k],  C_k = ∂g_k/∂θ: entries (a₋, b) = N', (a₊, b) = P'.
+
+Sharpness S = λ_max(∇²L) every ``record_every`` steps and at the end; many η run in parallel (``prange``
+over η, largest workloads first, one η per chunk).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from derivations import InputError
+
+from dynamics import package_version
+
+from ._mean_model_sweep import critical_eta
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkData:
+    """Seeded train and test sets: ``x_train`` (n, d), ``y_train`` (n,), ``x_test``, ``y_test``; inputs kept."""
+
+    d: int
+    n: int
+    lam: float
+    seed: int
+    n_test: int
+    x_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    x_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+
+    @property
+    def sorted_train(self) -> tuple[np.ndarray, np.ndarray]:
+        """(each row sorted ascending, prefix sums with a leading 0) of the training inputs."""
+        return _sorted_with_prefix(self.x_train)
+
+    @property
+    def sorted_test(self) -> tuple[np.ndarray, np.ndarray]:
+        return _sorted_with_prefix(self.x_test)
+
+
+def _sorted_with_prefix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.sort(x, axis=1)
+    prefix = np.zeros((x.shape[0], x.shape[1] + 1))
+    np.cumsum(xs, axis=1, out=prefix[:, 1:])
+    return np.ascontiguousarray(xs), prefix
+
+
+def check_network_inputs(d, n, lam, n_test=1) -> tuple[int, int, float, int]:
+    """Validate (d, n, λ, n_test): integers d, n, n_test ≥ 1 and a finite λ ≥ 0; InputError otherwise."""
+    out = []
+    for name, value in (("d", d), ("n", n), ("n_test", n_test)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be an integer ≥ 1, got {value!r}") from None
+        if not math.isfinite(number) or number != int(number) or number < 1:
+            raise InputError(f"{name} must be an integer ≥ 1, got {value!r}")
+        out.append(int(number))
+    try:
+        lam = float(lam)
+    except (TypeError, ValueError):
+        raise InputError(f"λ must be a number ≥ 0, got {lam!r}") from None
+    if not math.isfinite(lam) or lam < 0:
+        raise InputError(f"λ must be finite and ≥ 0, got {lam!r}")
+    if out[0] * (out[1] + out[2]) > 50_000_000:
+        raise InputError(f"data too large: d·(n + n_test) = {out[0] * (out[1] + out[2])} > 5e7 numbers")
+    return out[0], out[1], lam, out[2]
+
+
+def _draw(rng: np.random.Generator, count: int, d: int, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.choice(np.array([-1.0, 1.0]), size=count)
+    j = rng.integers(0, d, size=count)
+    x = rng.standard_normal((count, d))
+    x[np.arange(count), j] += lam * y
+    return x, y
+
+
+def make_data(d: int = 200, n: int = 300, lam: float = 3.0, seed: int = 0, n_test: int = 2000) -> NetworkData:
+    """make_data(d=200, n=300, lam=3.0, seed=0, n_test=2000) -> NetworkData
+
+    x = λ·y·e_j + ξ with y ∈ {±1}, j ∈ {1..d} uniform and ξ ~ N(0, I_d) (REFERENCE.md §2). Train and test
+    sets come from independent child streams of ``numpy.random.SeedSequence(seed)``.
+    """
+    d, n, lam, n_test = check_network_inputs(d, n, lam, n_test)
+    train_seq, test_seq = np.random.SeedSequence(int(seed)).spawn(2)
+    x_train, y_train = _draw(np.random.default_rng(train_seq), n, d, lam)
+    x_test, y_test = _draw(np.random.default_rng(test_seq), n_test, d, lam)
+    return NetworkData(d, n, lam, int(seed), n_test, x_train, y_train, x_test, y_test)
+
+
+def initial_state(d: int, seed: int = 0) -> dict:
+    """a± ~ N(0, 1/(2d)) (variance), b0 = 0, from a stream independent of the data's."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
+    a_minus, a_plus = rng.normal(0.0, math.sqrt(1.0 / (2 * d)), size=2)
+    return {"a_minus": float(a_minus), "a_plus": float(a_plus), "b": 0.0}
+
+
+# ---------------------------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True, inline="always")
+def _walk_up(xs, index, threshold, d):
+    """Smallest index with xs[index] > threshold, starting from a nearby guess (xs ascending)."""
+    while index > 0 and xs[index - 1] > threshold:
+        index -= 1
+    while index < d and xs[index] <= threshold:
+        index += 1
+    return index
+
+
+@njit(cache=True, inline="always")
+def _walk_left(xs, index, threshold, d):
+    """Smallest index with xs[index] >= threshold, starting from a nearby guess (xs ascending)."""
+    while index > 0 and xs[index - 1] >= threshold:
+        index -= 1
+    while index < d and xs[index] < threshold:
+        index += 1
+    return index
+
+
+@njit(cache=True, inline="always")
+def _neg_sigmoid(m):
+    """σ(−m) = 1/(1 + e^m), overflow-free."""
+    if m >= 0:
+        e = math.exp(-m)
+        return e / (1.0 + e)
+    return 1.0 / (1.0 + math.exp(m))
+
+
+@njit(cache=True, inline="always")
+def _logistic(m):
+    """ℓ(m) = log(1 + e^{−m}), overflow-free."""
+    if m >= 0:
+        return math.log1p(math.exp(-m))
+    return -m + math.log1p(math.exp(m))
+
+
+@njit(cache=True)
+def _evaluate(xs, prefix, y, a_minus, a_plus, b, p_idx, q_idx, want_hessian, hess):
+    """One full-batch pass: (loss, g_a₋, g_a₊, g_b, correct) updating the pointers p_idx, q_idx in place.
+
+    When ``want_hessian`` the 3×3 Hessian is written into ``hess``."""
+    n, d = xs.shape
+    g0 = 0.0
+    g1 = 0.0
+    g2 = 0.0
+    total = 0.0
+    correct = 0
+    if want_hessian:
+        for i in range(3):
+            for j in range(3):
+                hess[i, j] = 0.0
+    for k in range(n):
+        row = xs[k]
+        p = _walk_up(row, p_idx[k], -b, d)
+        q = _walk_left(row, q_idx[k], b, d)
+        p_idx[k] = p
+        q_idx[k] = q
+        count_p = d - p
+        pos = (prefix[k, d] - prefix[k, p]) + count_p * b
+        neg = q * b - prefix[k, q]
+        yk = y[k]
+        f = a_plus * pos + a_minus * neg
+        m = yk * f
+        if m > 0:
+            correct += 1
+        s_neg = _neg_sigmoid(m)
+        dl = -s_neg  # ℓ'(m)
+        db = a_plus * count_p + a_minus * q
+        c = dl * yk
+        g0 += c * neg
+        g1 += c * pos
+        g2 += c * db
+        if want_hessian:
+            total += _logistic(m)
+            curv = s_neg * (1.0 - s_neg)  # ℓ''(m) = σ(m)σ(−m)
+            hess[0, 0] += curv * neg * neg
+            hess[0, 1] += curv * neg * pos
+            hess[0, 2] += curv * neg * db + c * q
+            hess[1, 1] += curv * pos * pos
+            hess[1, 2] += curv * pos * db + c * count_p
+            hess[2, 2] += curv * db * db
+    inv = 1.0 / n
+    if want_hessian:
+        for i in range(3):
+            for j in range(i, 3):
+                hess[i, j] *= inv
+                hess[j, i] = hess[i, j]
+    return total * inv, g0 * inv, g1 * inv, g2 * inv, correct
+
+
+@njit(cache=True)
+def _start_pointers(xs, b):
+    n = xs.shape[0]
+    p_idx = np.empty(n, np.int64)
+    q_idx = np.empty(n, np.int64)
+    for k in range(n):
+        p_idx[k] = np.searchsorted(xs[k], -b, side="right")
+        q_idx[k] = np.searchsorted(xs[k], b, side="left")
+    return p_idx, q_idx
+
+
+@njit(cache=True)
+def _run_one(xs, prefix, y, eta, steps, theta0, record_every, rec_step, rec_state, rec_loss, rec_sharpness, final):
+    """GD for one η; records every ``record_every`` steps and the last; returns the number of records.
+
+    ``final`` receives (a₋, a₊, b, loss, sharpness, train accuracy, steps done, diverged flag)."""
+    a_minus = theta0[0]
+    a_plus = theta0[1]
+    b = theta0[2]
+    p_idx, q_idx = _start_pointers(xs, b)
+    hess = np.zeros((3, 3))
+    n_rec = 0
+    capacity = rec_step.shape[0]
+    diverged = 0
+    step = 0
+    while True:
+        done = step >= steps
+        record = (step % record_every == 0) or done
+        loss, g0, g1, g2, correct = _evaluate(xs, prefix, y, a_minus, a_plus, b, p_idx, q_idx, record, hess)
+        if record and n_rec < capacity:
+            rec_step[n_rec] = step
+            rec_state[n_rec, 0] = a_minus
+            rec_state[n_rec, 1] = a_plus
+            rec_state[n_rec, 2] = b
+            rec_loss[n_rec] = loss
+            rec_sharpness[n_rec] = np.linalg.eigvalsh(hess)[-1]
+            n_rec += 1
+        if done:
+            final[3] = loss
+            final[4] = np.linalg.eigvalsh(hess)[-1]
+            final[5] = correct / xs.shape[0]
+            break
+        a_minus -= eta * g0
+        a_plus -= eta * g1
+        b -= eta * g2
+        step += 1
+        if not (math.isfinite(a_minus) and math.isfinite(a_plus) and math.isfinite(b)) or abs(b) > 1e6:
+            diverged = 1
+            final[3] = math.nan
+            final[4] = math.nan
+            final[5] = math.nan
+            break
+    final[0] = a_minus
+    final[1] = a_plus
+    final[2] = b
+    final[6] = step
+    final[7] = diverged
+    return n_rec
+
+
+@njit(cache=True, parallel=True)
+def _run_sweep(xs, prefix, y, etas, steps, order, theta0, record_every, rec_step, rec_state, rec_loss, rec_sharpness, n_rec, final):
+    for t in prange(order.shape[0]):
+        i = order[t]
+        n_rec[i] = _run_one(
+            xs, prefix, y, etas[i], steps[i], theta0, record_every,
+            rec_step[i], rec_state[i], rec_loss[i], rec_sharpness[i], final[i],
+        )
+
+
+@njit(cache=True)
+def _accuracy(xs, prefix, y, a_minus, a_plus, b):
+    """Fraction of samples with y·f(x) > 0 (binary search per sample)."""
+    p_idx, q_idx = _start_pointers(xs, b)
+    n, d = xs.shape
+    correct = 0
+    for k in range(n):
+        p = p_idx[k]
+        q = q_idx[k]
+        pos = (prefix[k, d] - prefix[k, p]) + (d - p) * b
+        neg = q * b - prefix[k, q]
+        if y[k] * (a_plus * pos + a_minus * neg) > 0:
+            correct += 1
+    return correct / n
+
+
+# ---------------------------------------------------------------------------------------------- API
+
+MAX_RECORDS = 20_000_000  # history rows over all η (≈ 1 GB)
+BATCHES = 4  # the sweep runs in this many parallel calls, so a progress bar can advance between them
+
+
+def network_terms(state, data: NetworkData) -> tuple[float, np.ndarray, np.ndarray]:
+    """network_terms((a₋, a₊, b), data) -> (loss, gradient (3,), Hessian (3, 3)) on the training set."""
+    xs, prefix = data.sorted_train
+    a_minus, a_plus, b = (float(v) for v in state)
+    p_idx, q_idx = _start_pointers(xs, b)
+    hess = np.zeros((3, 3))
+    loss, g0, g1, g2, _ = _evaluate(xs, prefix, data.y_train, a_minus, a_plus, b, p_idx, q_idx, True, hess)
+    return float(loss), np.array([g0, g1, g2]), hess
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSweep:
+    """Result of :func:`network_sweep`: inputs, status, message, one row per η and the recorded histories.
+
+    Per η (arrays aligned with ``etas``): ``b_final``, ``a_plus``, ``a_minus``, ``train_accuracy``,
+    ``test_accuracy``, ``final_loss``, ``final_sharpness``, ``steps``, ``diverged``. Histories
+    ``history_step[i, :n_records[i]]`` (and ``history_state``, ``history_loss``, ``history_sharpness``).
+    """
+
+    d: int
+    n: int
+    lam: float
+    seed: int
+    n_test: int
+    init: dict
+    steps_factor: float
+    record_every: int
+    etas: np.ndarray
+    status: str
+    message: str
+    b_final: np.ndarray
+    a_plus: np.ndarray
+    a_minus: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    final_loss: np.ndarray
+    final_sharpness: np.ndarray
+    steps: np.ndarray
+    diverged: np.ndarray
+    n_records: np.ndarray = field(repr=False)
+    history_step: np.ndarray = field(repr=False)
+    history_state: np.ndarray = field(repr=False)
+    history_loss: np.ndarray = field(repr=False)
+    history_sharpness: np.ndarray = field(repr=False)
+    seconds: float = 0.0
+    version: str = package_version()
+
+    @property
+    def critical_eta(self) -> float:
+        """η_c = 8π/d², the mean model's threshold (derivations.mean_model)."""
+        return critical_eta(self.d)
+
+    def edge_moment(self, i: int, slack: float = 1.02) -> tuple[int, float, float]:
+        """(step, b, η·S/2) at the recorded step where η·S/2 peaks among records with η·S/2 ≤ ``slack``.
+
+        For η above η_c this is where the network's EoS phase reaches the edge (η·S/2 ≈ 1); its b is what
+        the mean model's b∞ predicts. (-1, NaN, NaN) when η ≤ η_c or nothing was recorded."""
+        k_max = int(self.n_records[i])
+        eta = float(self.etas[i])
+        if eta <= self.critical_eta or k_max == 0:
+            return -1, math.nan, math.nan
+        half = eta * self.history_sharpness[i, :k_max] / 2
+        allowed = np.flatnonzero(half <= slack)
+        if allowed.size == 0:
+            return -1, math.nan, math.nan
+        k = int(allowed[np.argmax(half[allowed])])
+        return int(self.history_step[i, k]), float(self.history_state[i, k, 2]), float(half[k])
+
+    def records(self) -> list[dict]:
+        """One JSON-ready record per η (``b_at_edge``/``edge_step``: see :meth:`edge_moment`)."""
+        rows = []
+        for i, eta in enumerate(self.etas):
+            edge_step, edge_b, _ = self.edge_moment(i)
+            rows.append(
+                {
+                    "eta": float(eta),
+                    "eta_over_eta_c": float(eta / self.critical_eta),
+                    "b_final": float(self.b_final[i]),
+                    "a_plus": float(self.a_plus[i]),
+                    "a_minus": float(self.a_minus[i]),
+                    "train_accuracy": float(self.train_accuracy[i]),
+                    "test_accuracy": float(self.test_accuracy[i]),
+                    "final_loss": float(self.final_loss[i]),
+                    "final_sharpness": float(self.final_sharpness[i]),
+                    "two_over_eta": 2.0 / float(eta),
+                    "eta_sharpness_half": float(eta * self.final_sharpness[i] / 2),
+                    "steps": int(self.steps[i]),
+                    "b_at_edge": edge_b,
+                    "edge_step": edge_step,
+                    "status": "diverged" if self.diverged[i] else "completed",
+                }
+            )
+        return rows
+
+    def inputs(self) -> dict:
+        return {
+            "d": self.d,
+            "n": self.n,
+            "lam": self.lam,
+            "seed": self.seed,
+            "n_test": self.n_test,
+            "init": self.init,
+            "steps_factor": self.steps_factor,
+            "record_every": self.record_every,
+            "critical_eta": self.critical_eta,
+            "version": self.version,
+        }
+
+    def history(self, i: int) -> dict:
+        """Recorded history of the i-th η: step, a_minus, a_plus, b, loss, sharpness (lists)."""
+        k = int(self.n_records[i])
+        state = self.history_state[i, :k]
+        return {
+            "step": self.history_step[i, :k].tolist(),
+            "a_minus": state[:, 0].tolist(),
+            "a_plus": state[:, 1].tolist(),
+            "b": state[:, 2].tolist(),
+            "loss": self.history_loss[i, :k].tolist(),
+            "sharpness": self.history_sharpness[i, :k].tolist(),
+        }
+
+
+def check_etas(etas) -> np.ndarray:
+    """A non-empty 1-D array of finite step sizes > 0; InputError otherwise."""
+    try:
+        values = np.atleast_1d(np.asarray(etas, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InputError(f"step sizes must be numbers, got {etas!r}") from None
+    if values.ndim != 1 or values.size == 0:
+        raise InputError("the η range is empty")
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise InputError("every step size η must be finite and > 0")
+    return values
+
+
+def network_sweep(
+    etas,
+    d: int = 200,
+    n: int = 300,
+    lam: float = 3.0,
+    seed: int = 0,
+    *,
+    n_test: int = 2000,
+    steps_factor: float = 10.0,
+    record_every: int = 20,
+    init: dict | None = None,
+    max_steps: int = 10_000_000,
+    data: NetworkData | None = None,
+    progress=None,
+) -> NetworkSweep:
+    """network_sweep(etas, d=200, n=300, lam=3.0, seed=0, *, n_test=2000, steps_factor=10, record_every=20,
+    init=None, max_steps=10**7, data=None, progress=None) -> NetworkSweep
+
+    Full-batch GD on the network (module docstring) for each η in ``etas`` (in parallel), for
+    T(η) = ⌈steps_factor/η⌉ steps from ``init`` (default :func:`initial_state`); final bias, weights,
+    train/test accuracy, loss and sharpness, plus histories recorded every ``record_every`` steps.
+    ``progress`` (a :class:`simulations._progress.Progress`-like object) advances once per batch of η.
+    Reference: Ahn et al. 2023 (arXiv 2212.07469), Figure 1.
+    """
+    import time
+
+    etas = check_etas(etas)
+    if data is None:
+        data = make_data(d, n, lam, seed, n_test)
+    if not (math.isfinite(steps_factor) and steps_factor > 0):
+        raise InputError(f"steps_factor must be finite and > 0, got {steps_factor!r}")
+    if int(record_every) != record_every or record_every < 1:
+        raise InputError(f"record_every must be an integer ≥ 1, got {record_every!r}")
+    record_every = int(record_every)
+    steps = np.ceil(steps_factor / etas).astype(np.int64)
+    if steps.max() > max_steps:
+        raise InputError(f"η = {etas.min():g} needs {steps.max()} steps > max_steps = {max_steps}; raise η or max_steps")
+    init = dict(init) if init is not None else initial_state(data.d, seed)
+    if set(init) != {"a_minus", "a_plus", "b"} or not all(math.isfinite(float(v)) for v in init.values()):
+        raise InputError(f"init must set finite a_minus, a_plus, b; got {init}")
+    theta0 = np.array([init["a_minus"], init["a_plus"], init["b"]], dtype=np.float64)
+    xs, prefix = data.sorted_train
+    capacity = int(steps.max() // record_every + 2)
+    m = etas.size
+    if m * capacity > MAX_RECORDS:
+        raise InputError(
+            f"{m} step sizes × {capacity} records each exceed {MAX_RECORDS} records; raise record_every "
+            f"(≥ {int(np.ceil(m * steps.max() / MAX_RECORDS))})"
+        )
+    rec_step = np.zeros((m, capacity), np.int64)
+    rec_state = np.zeros((m, capacity, 3))
+    rec_loss = np.zeros((m, capacity))
+    rec_sharpness = np.zeros((m, capacity))
+    n_rec = np.zeros(m, np.int64)
+    final = np.zeros((m, 8))
+    order = np.argsort(-steps, kind="stable").astype(np.int64)  # longest first
+    batches = [order[j::BATCHES] for j in range(BATCHES)] if m > 2 * BATCHES else [order]
+    start = time.perf_counter()
+    for batch in batches:  # interleaved by cost: each batch has a similar share of the work
+        with numba.parallel_chunksize(1):
+            _run_sweep(xs, prefix, data.y_train, etas, steps, np.ascontiguousarray(batch), theta0, record_every,
+                       rec_step, rec_state, rec_loss, rec_sharpness, n_rec, final)
+        if progress is not None:
+            progress.advance(note=f"{len(batch)} step sizes")
+    test_xs, test_prefix = data.sorted_test
+    test_accuracy = np.array(
+        [
+            _accuracy(test_xs, test_prefix, data.y_test, row[0], row[1], row[2]) if not row[7] else math.nan
+            for row in final
+        ]
+    )
+    seconds = time.perf_counter() - start
+    diverged = final[:, 7].astype(bool)
+    status = "completed" if not diverged.any() else "some_diverged"
+    message = (
+        f"{m} step sizes, T = ⌈{steps_factor:g}/η⌉ steps each ({int(steps.sum())} in all), {seconds:.2f} s"
+        + (f"; diverged at η = {', '.join(f'{e:g}' for e in etas[diverged])}" if diverged.any() else "")
+    )
+    return NetworkSweep(
+        d=data.d, n=data.n, lam=data.lam, seed=data.seed, n_test=data.n_test, init=dict(init),
+        steps_factor=float(steps_factor), record_every=record_every, etas=etas, status=status, message=message,
+        b_final=final[:, 2].copy(), a_plus=final[:, 1].copy(), a_minus=final[:, 0].copy(),
+        train_accuracy=final[:, 5].copy(), test_accuracy=test_accuracy, final_loss=final[:, 3].copy(),
+        final_sharpness=final[:, 4].copy(), steps=final[:, 6].astype(np.int64), diverged=diverged,
+        n_records=n_rec, history_step=rec_step, history_state=rec_state, history_loss=rec_loss,
+        history_sharpness=rec_sharpness, seconds=seconds,
+    )
