@@ -7,3 +7,5 @@ from ._registry import (
 from ._symbolic import find_counterexample, identity_outcome, simplify_to_zero
 from ._loss_properties import check_requirement, check_requirements
 from . import _claims_single_neuron  # noqa: F401  (registers)
+from . import _claims_generic  # noqa: F401
+from . import _claims_mean_model  # noqa: F401

@@ -6,7 +6,7 @@ identity_outcome(residuals, concrete=None, steps=(), what="") -> Outcome
 * otherwise the residual is made concrete (``concrete``: e.g. ``model.concrete``, which replaces the
   generic heads ℓ, ℓ', … by the chosen loss's closed forms), any remaining unknown function values are
   turned into free variables, and it is evaluated with mpmath at 30 digits on a fixed set of points:
-  the first point where |residual| > 1e-12·(1 + scale) is returned as the counterexample → ``refuted``;
+  the first point where |residual| > 1e-12 is returned as the counterexample → ``refuted``;
 * if it vanishes numerically at every point although SymPy could not simplify it → ``evidence``.
 """
 from __future__ import annotations
@@ -24,15 +24,21 @@ ZERO_TOL = mpmath.mpf("1e-12")
 
 
 def simplify_to_zero(expr) -> bool:
-    """True when ``expr`` simplifies to exactly 0 (expand, cancel, then simplify)."""
+    """True when ``expr`` is shown to be exactly 0: expand/cancel; erfc rewritten as 1 − erf; simplify;
+    hyperbolic functions rewritten with exp, then simplify. False means "not shown", not "non-zero"."""
+    expr = sp.sympify(expr)
     if expr == 0:
         return True
+    if expr.has(sp.erfc, sp.erfi):
+        expr = expr.rewrite(sp.erf)
     expanded = sp.expand(expr)
-    if expanded == 0:
+    if expanded == 0 or sp.cancel(expanded) == 0:
         return True
-    if sp.cancel(expanded) == 0:
+    if sp.simplify(expanded) == 0:
         return True
-    return sp.simplify(expanded) == 0
+    if expanded.has(sp.cosh, sp.sinh, sp.tanh, sp.coth, sp.sech, sp.csch):
+        return sp.simplify(expanded.rewrite(sp.exp)) == 0
+    return False
 
 
 def identity_outcome(residuals, concrete=None, steps=(), what: str = "the identity", details=None) -> Outcome:
