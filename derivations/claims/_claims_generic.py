@@ -48,6 +48,7 @@ def _one_dimensional_model():
     reference="Kuznetsov, Elements of Applied Bifurcation Theory, §4.4 (flip normal form); applied to GD maps",
 )
 def _period_doubling(context):
+    """derive() of GD on f = f2x²/2 + f3x³/6 + f4x⁴/24 + f5x⁵/120; F∘F at η = 2/f2 expanded in u; its coefficients against 0, 1, 0 and the stated cubic; transversality dF'(0)/dη = −f''."""
     model, x, (f2, f3, f4, f5) = _one_dimensional_model()
     derivation = derive(model)
     F = derivation.gd_map[0]
@@ -106,6 +107,7 @@ def _uv_model(n: int):
     reference="Lewkowycz, Bahri, Dyer, Sohl-Dickstein, Gur-Ari 2020 (arXiv 2003.02218); REFERENCE.md §4",
 )
 def _catapult(context):
+    """derive() of GD on (v·u/√n − y)²/2 for n = 1, 2, 3; f and λ of the mapped state against the stated closed forms in (f, λ)."""
     residuals, steps = {}, []
     for n in CATAPULT_DIMENSIONS:
         model, u, v, y, f, ntk = _uv_model(n)

@@ -90,6 +90,7 @@ def _d_value(model):
     reference=PAPER,
 )
 def _gaussian(context):
+    """SymPy integral ∫_{−b}^{∞}(z + b)φ(z)dz against bΦ + φ, then the model's r(b) (from its inner u = d(a₋ + a₊)r(b)) and r'(b) = Φ(b)."""
     b, integral, closed = independent_r()
     residuals = {"∫ − (bΦ + φ)": integral - closed}
     steps = [Step("∫_{−b}^{∞} (z + b) φ(z) dz (SymPy)", integral), Step("bΦ(b) + φ(b)", closed)]
@@ -114,6 +115,7 @@ def _gaussian(context):
     reference=PAPER,
 )
 def _label_average(context):
+    """½[ℓ(s) + ℓ(−s)] for the logistic ℓ against log 2cosh(s/2) and against the model's outer loss (as exp(2·difference) = 1); ℓ_sym''(0) by a limit."""
     s, average = _logistic_average()
     stated = sp.log(2 * sp.cosh(s / 2))
     # Both sides are real for real s and exp is injective on ℝ: average = stated ⇔ exp(2(average − stated)) = 1.
@@ -146,6 +148,7 @@ def _label_average(context):
     reference=PAPER,
 )
 def _conserved(context):
+    """(a₊' − a₋') − (a₊ − a₋) with the derived GD map; derive()'s linear invariant against ±(a₊ − a₋)."""
     model = _mean_model()
     derivation = derive(model)
     a_minus, a_plus, b = model.state
@@ -170,6 +173,7 @@ def _conserved(context):
     reference=PAPER,
 )
 def _hessian(context):
+    """Characteristic polynomial of the derived Hessian at a₊ = −a₋ against λ²(λ − 2ℓ''(0)d²r²) with r integrated independently; derive()'s sharpness on minimisers; the value d²/(4π) at b = 0."""
     model = _mean_model()
     derivation = derive(model)
     a_minus, a_plus, b = model.state
@@ -203,6 +207,7 @@ def _hessian(context):
     reference=PAPER,
 )
 def _critical_eta(context):
+    """derive()'s critical η at b = 0 against 8π/d² for two model sizes."""
     residuals, steps = {}, []
     for d_value in (D_DEFAULT, 50):
         model = _mean_model(d_value)
@@ -230,6 +235,7 @@ def _critical_eta(context):
     reference=PAPER + " (b∞ table)",
 )
 def _bias_law(context):
+    """Float64 iteration of the derived map (vectorised over η) to convergence; b∞ against the root of r(b) = r(0)√(η_c/η); errors and tolerances reported."""
     return bias_law_outcome()
 
 

@@ -40,6 +40,7 @@ def _setup(context):
     reference=PAPER,
 )
 def _map(context):
+    """Residual derived map − stated map, for generic ℓ (heads) and for the chosen ℓ."""
     model, d, x, y, ell, g = _setup(context)
     stated = sp.Matrix([x - ETA * g * y, y - ETA * g * x])
     return identity_outcome(
@@ -62,6 +63,7 @@ def _map(context):
     reference=PAPER,
 )
 def _invariant(context):
+    """Q(F(θ)) − (1 − η²ℓ'²)Q(θ) with F the derived generic map; derive()'s invariant, its factor and its concrete residual are compared too."""
     model, d, x, y, ell, g = _setup(context)
     q = x**2 - y**2
     factor = 1 - ETA**2 * g**2
@@ -98,6 +100,7 @@ def _invariant(context):
     reference=PAPER,
 )
 def _product(context):
+    """Residual x'y' − stated, with x', y' from the derived map (generic and concrete ℓ)."""
     model, d, x, y, ell, g = _setup(context)
     mapped = d.generic["gd_map"]
     stated = x * y * (1 + ETA**2 * g**2) - ETA * g * (x**2 + y**2)
@@ -121,6 +124,7 @@ def _product(context):
     reference=PAPER,
 )
 def _sharpness(context):
+    """derive()'s sharpness on minimisers, the characteristic polynomial of the derived Hessian at x = 0, and the closed-form λ_max at x = 0, each against ℓ''(0)y²."""
     model, d, x, y, ell, g = _setup(context)
     c = context.loss.curvature_at_zero
     lam = sp.Symbol("lambda")
@@ -152,6 +156,7 @@ def _sharpness(context):
     reference=PAPER,
 )
 def _stability(context):
+    """Derived multipliers {1, 1 − ηS}; with m = ηℓ''(0)y² ≥ 0 proved from SymPy assumptions, |1 − m| ≤ 1 is solved exactly for t = y² and compared with [0, 2/(ηℓ''(0))]; derive()'s stability condition and η_c are checked as identities."""
     model, d, x, y, ell, g = _setup(context)
     c = context.loss.curvature_at_zero
     t = sp.Symbol("t", nonnegative=True)  # t = y²
@@ -211,6 +216,7 @@ def _stability(context):
     reference=PAPER,
 )
 def _flow_limit(context):
+    """−∇Q·∇L ≡ 0 for Q = x² − y² and generic ℓ; derive()'s gradient-flow limit on x = 0 against y0² − x0²."""
     model, d, x, y, ell, g = _setup(context)
     q = x**2 - y**2
     gradient = d.generic["gradient"]
@@ -252,6 +258,7 @@ EOS_INSTANCES = (("0.3", "0.1"), ("0.1", "0.1"))
     reference=PAPER + "; REFERENCE.md §1 (y∞² table)",
 )
 def _eos_limit(context):
+    """Interval iteration (mpmath iv, 200 bits, centred form with the derived map and Jacobian) until |x| ≤ 1e-25, then a certified contraction bound for all remaining steps; states the enclosure of y∞² and δ."""
     return eos_limit_outcome(context.loss, EOS_INSTANCES)
 
 
@@ -292,8 +299,8 @@ def eos_limit_outcome(loss, instances, prec: int = 200) -> Outcome:
             "tail_drop_of_y": mpmath.nstr(mpmath.mpf(cert.tail_drop), 5),
             "precision_bits": prec,
         }
-        steps.append(Step(f"η = {eta}: certified enclosure of y∞² after {cert.steps} interval steps + tail bound", rf"y_\infty^2 \in [{lo},\ {hi}]"))
-        steps.append(Step(f"η = {eta}: certified δ (upper bound of 2/(ηℓ''(0)) − y∞²)", rf"\delta \le {delta_str}"))
+        steps.append(Step(f"η = {eta}: certified enclosure of y∞² after {cert.steps} interval steps + tail bound", rf"y_\infty^2 \in [{lo},\ {hi}]", True))
+        steps.append(Step(f"η = {eta}: certified δ (upper bound of 2/(ηℓ''(0)) − y∞²)", rf"\delta \le {delta_str}", True))
         if not (below and in_band):
             where = "not below the edge 2/(ηℓ''(0))" if not below else f"below the EoS band (δ ≤ {delta_str} > 0.1·2/(ηℓ''(0)))"
             return Outcome(

@@ -96,16 +96,18 @@ class ClaimContext:
 
 @dataclass(frozen=True)
 class Step:
-    """One shown step of a derivation: a label and a SymPy object (or a LaTeX string)."""
+    """One shown step of a derivation: a label and a SymPy object, or a string (plain text, or LaTeX math
+    when ``is_latex``)."""
 
     label: str
     value: object
+    is_latex: bool = False
 
     def to_dict(self) -> dict:
         import sympy as sp
 
         if isinstance(self.value, str):
-            return {"label": self.label, "text": self.value, "latex": self.value}
+            return {"label": self.label, "text": self.value, "latex": self.value if self.is_latex else None}
         return {"label": self.label, "text": sp.sstr(self.value), "latex": sp.latex(self.value)}
 
 
