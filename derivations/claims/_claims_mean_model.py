@@ -97,7 +97,10 @@ def _gaussian(context):
     base = identity_outcome(residuals, steps=tuple(steps), what="Gaussian expectation")
     if base.status != "verified":
         return base
-    model = _mean_model()
+    try:
+        model = _mean_model()
+    except InputError as exc:
+        raise InputError(f"{exc}; the model-independent part (∫ = bΦ + φ) is verified") from None
     r_model = _model_r(model, b)
     residuals["model's r − (bΦ + φ)"] = r_model - closed
     residuals["model's r' − Φ"] = sp.diff(r_model, b) - (1 + sp.erf(b / sp.sqrt(2))) / 2
