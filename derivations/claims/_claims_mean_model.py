@@ -69,15 +69,38 @@ def _model_r(model, b):
     if model.inner is not None:
         u = model.concrete(model.inner)
         d = model.constants.get("d", sp.Symbol("d", positive=True))
-        return sp.simplify(u.subs({a_minus: 0, a_plus: 1}) / d).subs(b_model, b)
+        return _exact(sp.simplify(u.subs({a_minus: 0, a_plus: 1}) / d)).subs(b_model, b)
     for function in model.functions:
         if function.name == "r":
-            return function.expr.subs(function.var, b)
+            return _exact(function.expr.subs(function.var, b))
     raise InputError("mean-model declares neither an inner u = d(a₋ + a₊)r(b) nor a function named r")
 
 
 def _d_value(model):
-    return sp.sympify(model.constants.get("d", sp.Symbol("d", positive=True)))
+    return _exact(sp.sympify(model.constants.get("d", sp.Symbol("d", positive=True))))
+
+
+def _exact(expr):
+    """Integer-valued floats (e.g. a constant d = 200.0) as exact integers, so identities stay exact.
+    (A model that carries other floats gives ``evidence`` at best: its exactness is lost at the source.)"""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(_exact)
+    if not isinstance(expr, sp.Basic):
+        return expr
+    floats = {f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if f == int(f)}
+    return expr.xreplace(floats) if floats else expr
+
+
+def _derived(model):
+    """derive(model) with integer-valued floats made exact in the pieces the claims use."""
+    derivation = derive(model)
+    return {
+        "gd_map": _exact(derivation.gd_map),
+        "hessian": _exact(derivation.hessian),
+        "invariants": tuple(_exact(q) for q in derivation.invariants),
+        "sharpness_on_minimizers": _exact(derivation.sharpness_on_minimizers),
+        "critical_eta": _exact(derivation.critical_eta),
+    }
 
 
 @claim(
@@ -153,15 +176,15 @@ def _label_average(context):
 def _conserved(context):
     """(a₊' − a₋') − (a₊ − a₋) with the derived GD map; derive()'s linear invariant against ±(a₊ − a₋)."""
     model = _mean_model()
-    derivation = derive(model)
+    derivation = _derived(model)
     a_minus, a_plus, b = model.state
-    F = derivation.gd_map
+    F = derivation["gd_map"]
     q = a_plus - a_minus
-    linear = [inv for inv in derivation.invariants if sp.Poly(inv, *model.state).total_degree() == 1]
+    linear = [inv for inv in derivation["invariants"] if sp.Poly(inv, *model.state).total_degree() == 1]
     found = sp.expand((linear[0] - q) * (linear[0] + q)) if linear else sp.Integer(1)
     return identity_outcome(
         {"Q(F(θ)) − Q(θ)": (F[1] - F[0]) - q, "derived linear invariant = ±(a₊ − a₋)": found},
-        steps=(Step("derived GD map", F), Step("derived invariants", sp.Matrix(list(derivation.invariants)) if derivation.invariants else "none")),
+        steps=(Step("derived GD map", F), Step("derived invariants", sp.Matrix(list(derivation["invariants"])) if derivation["invariants"] else "none")),
         what="a₊ − a₋ conserved",
     )
 
@@ -178,24 +201,24 @@ def _conserved(context):
 def _hessian(context):
     """Characteristic polynomial of the derived Hessian at a₊ = −a₋ against λ²(λ − 2ℓ''(0)d²r²) with r integrated independently; derive()'s sharpness on minimisers; the value d²/(4π) at b = 0."""
     model = _mean_model()
-    derivation = derive(model)
+    derivation = _derived(model)
     a_minus, a_plus, b = model.state
     d = _d_value(model)
     b_indep, _, closed = independent_r()
     r = closed.subs(b_indep, b)
     top = 2 * sp.Rational(1, 4) * d**2 * r**2
     lam = sp.Symbol("lambda")
-    H0 = derivation.hessian.subs(a_plus, -a_minus)
+    H0 = derivation["hessian"].subs(a_plus, -a_minus)
     charpoly = H0.charpoly(lam).as_expr()
     residuals = {
         "char. polynomial − λ²(λ − 2ℓ''(0)d²r²)": charpoly - lam**2 * (lam - top),
-        "derived sharpness on minimisers − 2ℓ''(0)d²r²": (derivation.sharpness_on_minimizers - top)
-        if derivation.sharpness_on_minimizers is not None else sp.Integer(1),
+        "derived sharpness on minimisers − 2ℓ''(0)d²r²": (derivation["sharpness_on_minimizers"] - top)
+        if derivation["sharpness_on_minimizers"] is not None else sp.Integer(1),
         "value at b = 0 − d²/(4π)": top.subs(b, 0) - d**2 / (4 * sp.pi),
     }
     return identity_outcome(
         residuals,
-        steps=(Step("∇²M at a₊ = −a₋", H0), Step("derived sharpness on minimisers", derivation.sharpness_on_minimizers)),
+        steps=(Step("∇²M at a₊ = −a₋", H0), Step("derived sharpness on minimisers", derivation["sharpness_on_minimizers"])),
         what="Hessian at A = 0",
     )
 
@@ -214,12 +237,12 @@ def _critical_eta(context):
     residuals, steps = {}, []
     for d_value in (D_DEFAULT, 50):
         model = _mean_model(d_value)
-        derivation = derive(model)
+        derivation = _derived(model)
         b = model.state[2]
-        if derivation.critical_eta is None:
-            residuals[f"d={d_value}"] = sp.Integer(1)
+        if derivation["critical_eta"] is None:
+            residuals[f"d={d_value}: derived η_c exists"] = sp.Integer(1)
             continue
-        eta_c = derivation.critical_eta.subs(b, 0)
+        eta_c = derivation["critical_eta"].subs(b, 0)
         residuals[f"d={d_value}: η_c(0) − 8π/d²"] = eta_c - 8 * sp.pi / sp.Integer(d_value) ** 2
         steps.append(Step(f"derived η_c(b = 0), d = {d_value}", sp.simplify(eta_c)))
     return identity_outcome(residuals, steps=tuple(steps), what="η_c = 8π/d²")
@@ -247,11 +270,11 @@ def bias_law_outcome(ratios_below=LAW_RATIOS_BELOW, ratios_above=LAW_RATIOS_ABOV
     from scipy.optimize import brentq
 
     model = _mean_model()
-    derivation = derive(model)
+    derivation = _derived(model)
     a_minus, a_plus, b = model.state
     d = float(_d_value(model))
-    eta_c = float(derivation.critical_eta.subs(b, 0))
-    step = sp.lambdify((a_minus, a_plus, b, ETA), list(derivation.gd_map), modules=["scipy", "numpy"])
+    eta_c = float(derivation["critical_eta"].subs(b, 0))
+    step = sp.lambdify((a_minus, a_plus, b, ETA), list(derivation["gd_map"]), modules=["scipy", "numpy"])
     b_sym, _, closed = independent_r()
     r = sp.lambdify(b_sym, closed, modules=["scipy", "numpy"])
     ratios = np.array(list(ratios_below) + list(ratios_above), dtype=float)
