@@ -32,7 +32,10 @@ def test_every_registered_claim_runs_without_failure(tmp_path):
             assert record["status"] in ("verified", "evidence"), record
             assert record["status"] == "evidence" or record["kind"] != "d"
     eos = next(r for r in records if r["id"] == "single-neuron.eos-limit")
-    assert eos["kind"] == "c" and eos["enclosure"]["eta=0.3"]["y_inf_sq"][0].startswith("6.3519167")
+    assert eos["kind"] == "c" and set(eos["enclosure"]) == {"eta=0.3", "eta=0.1"}
+    for key, reference in (("eta=0.3", 6.351917), ("eta=0.1", 19.899495)):  # REFERENCE.md §1
+        lo, hi = map(float, eos["enclosure"][key]["y_inf_sq"])
+        assert abs(lo / reference - 1) < 1e-5 and abs(hi / reference - 1) < 1e-5
     assert proc.returncode == (0 if "mean-model" in MODEL_BUILDERS else 1)
     text = report.read_text()
     assert text.startswith(r"\documentclass") and r"\end{document}" in text
@@ -140,3 +143,15 @@ def test_list_claims_json():
     assert proc.returncode == 0
     listed = json.loads(proc.stdout)
     assert {"id", "statement", "latex", "kind", "assumptions"} <= set(listed[0])
+
+
+def test_reproduce_job_regenerates_claims_page(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    out = tmp_path / "figures"
+    proc = subprocess.run([sys.executable, "-m", "simulations", "reproduce", "--only", "claims", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    page = tmp_path / "claims.md"
+    assert proc.stdout.strip() == str(page)
+    with open(os.path.join(ROOT, "docs", "claims.md"), encoding="utf-8") as handle:
+        assert page.read_text(encoding="utf-8") == handle.read()
