@@ -123,7 +123,8 @@ _UNICODE = {
     "μ": r"\mu", "σ": r"\sigma", "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "ω": r"\omega", "⊂": r"\subset",
     "∪": r"\cup", "∩": r"\cap", "∀": r"\forall", "∃": r"\exists", "′": "'", "…": r"\dots", "∂": r"\partial",
 }
-_TEXT_ONLY = {"–": "--", "—": "---", "“": "``", "”": "''", "’": "'", "‘": "`", " ": "~"}
+_TEXT_MATH = {"'": "'", "<": "<", ">": ">", "|": "|"}  # wrong glyphs in OT1 text mode: typeset as math
+_TEXT_ONLY = {"–": "--", "—": "---", "“": "``", "”": "''", "’": "'", "‘": "`", "\u00a0": "~"}
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
@@ -137,6 +138,8 @@ def latex_text(text: str) -> str:
             out.append(_SPECIAL[ch])
         elif ch in _UNICODE:
             out.append(f"\\ensuremath{{{_UNICODE[ch]}}}")
+        elif ch in _TEXT_MATH:
+            out.append(f"\\ensuremath{{{_TEXT_MATH[ch]}}}")
         elif ch in _TEXT_ONLY:
             out.append(_TEXT_ONLY[ch])
         elif ord(ch) < 128:

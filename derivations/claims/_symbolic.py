@@ -61,7 +61,7 @@ def identity_outcome(residuals, concrete=None, steps=(), what: str = "the identi
             found["residual"] = sp.sstr(residual)
             return Outcome(
                 "refuted",
-                f"{what} fails: residual {label or ''} = {found['value']} ≠ 0 at {found['point_text']}",
+                f"{what} fails: residual{' ' + label if label else ''} = {found['value']} ≠ 0 at {found['point_text']}",
                 details,
                 shown,
                 counterexample=found,
@@ -94,13 +94,19 @@ def _as_items(residuals):
 def find_counterexample(expr, n_points: int = N_POINTS, seed: int = 0):
     """A point where ``expr`` is numerically non-zero (mpmath, 30 digits), or None.
 
-    Applied unknown functions (e.g. a generic ℓ'(x·y)) are replaced by free variables first. Points are
+    Applied unknown functions (e.g. a generic ℓ'(x·y) left after concretising) are replaced by free
+    variables first, named in the point by their SymPy text (e.g. "ell'(x*y)"). Points are
     drawn reproducibly from [0.1, 2] for positive symbols and [−2, 2] for the others.
     Returns {"point": {name: value string}, "point_text", "value"} for the first non-zero point.
     """
     expr = sp.sympify(expr)
-    applied = sorted(expr.atoms(sp.core.function.AppliedUndef), key=sp.default_sort_key)
-    stand_ins = {f: sp.Symbol(f"[{sp.sstr(f)}]") for f in applied}
+    applied = sorted(
+        (f for f in expr.atoms(sp.Function)
+         if isinstance(f, sp.core.function.AppliedUndef) or not type(f).__module__.startswith("sympy")),
+        key=sp.default_sort_key,
+    )
+    stand_ins = {f: sp.Symbol(f"_unknown{i}", real=True) for i, f in enumerate(applied)}
+    display = {s.name: sp.sstr(f) for f, s in stand_ins.items()}
     expr = expr.xreplace(stand_ins)
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     rng = random.Random(seed)
@@ -125,7 +131,7 @@ def find_counterexample(expr, n_points: int = N_POINTS, seed: int = 0):
             if not mpmath.isfinite(value):
                 continue
             if abs(value) > ZERO_TOL:
-                names = {sym.name: str(v) for sym, v in point.items()}
+                names = {display.get(sym.name, sym.name): str(v) for sym, v in point.items()}
                 return {
                     "point": names,
                     "point_text": ", ".join(f"{k} = {v}" for k, v in names.items()),

@@ -350,3 +350,28 @@ def test_user_claims_file_registers(tmp_path):
         assert "user.trivial" not in claims_markdown()  # docs list built-in claims only
     finally:
         _registry._REGISTRY.pop("user.trivial", None)
+
+
+def test_generic_identity_refuted_with_unknown_function_values():
+    """Without a concrete loss the counterexample assigns a value to ℓ'(xy) itself (any C¹ ℓ can take it)."""
+    model = single_neuron(get_loss("sqrt1p"))
+    x, y = model.state
+    g = model.outer.heads[1](x * y)
+    x1, y1 = derive(model).generic["gd_map"]
+    outcome = identity_outcome(x1**2 - y1**2 - (1 + ETA**2 * g**2) * (x**2 - y**2))
+    assert outcome.status == "refuted"
+    point = {k: sp.Rational(v) for k, v in outcome.counterexample["point"].items()}
+    G = sp.Symbol("G")
+    residual = ((x - ETA * G * y) ** 2 - (y - ETA * G * x) ** 2 - (1 + ETA**2 * G**2) * (x**2 - y**2)).subs(
+        {x: point["x"], y: point["y"], ETA: point["eta"], G: point["ell'(x*y)"]})
+    assert residual != 0
+    assert float(residual) == pytest.approx(float(outcome.counterexample["value"]), rel=1e-12)
+
+
+def test_latex_text_escapes():
+    from derivations.claims._report import latex_text
+
+    text = latex_text("ℓ''(0) > 0, |x| < 1, 50% & a_b {c}")
+    assert all(ord(ch) < 128 for ch in text)
+    assert "~" not in text  # ordinary spaces stay breakable
+    assert r"\%" in text and r"\&" in text and r"a\_b" in text and r"\{c\}" in text and r"\ensuremath{\ell}" in text
