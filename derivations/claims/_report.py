@@ -124,7 +124,7 @@ _UNICODE = {
     "∪": r"\cup", "∩": r"\cap", "∀": r"\forall", "∃": r"\exists", "′": "'", "…": r"\dots", "∂": r"\partial",
 }
 _TEXT_MATH = {"'": "'", "<": "<", ">": ">", "|": "|"}  # wrong glyphs in OT1 text mode: typeset as math
-_TEXT_ONLY = {"–": "--", "—": "---", "“": "``", "”": "''", "’": "'", "‘": "`", "\u00a0": "~"}
+_TEXT_ONLY = {"–": "--", "—": "---", "“": "``", "”": "''", "’": "'", "‘": "`", "\u00a0": "~", "§": r"\S{}", "½": r"\ensuremath{\tfrac12}"}
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
