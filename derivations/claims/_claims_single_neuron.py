@@ -6,6 +6,8 @@ make the identities hold for every ℓ, the concrete forms for the loss chosen w
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mpmath
 import sympy as sp
 from mpmath import iv
@@ -20,8 +22,14 @@ from ._types import Outcome, Step
 PAPER = "Ahn, Bubeck, Chewi, Lee, Suarez, Zhang 2023 (arXiv 2212.07469), §2"
 
 
+@lru_cache(maxsize=16)
+def _model_for(loss):
+    """One single-neuron Model per loss, so derive()'s per-model cache is shared by the claims."""
+    return single_neuron(loss)
+
+
 def _setup(context):
-    model = single_neuron(context.loss)
+    model = _model_for(context.loss)
     x, y = model.state
     ell = model.outer
     g = ell.heads[1](x * y)  # generic ℓ'(xy)
@@ -264,7 +272,7 @@ def _eos_limit(context):
 
 def eos_limit_outcome(loss, instances, prec: int = 200) -> Outcome:
     """Certify y∞² for each (η, x0) of ``instances`` (strings); see derivations.claims._interval."""
-    model = single_neuron(loss)
+    model = _model_for(loss)
     c = loss.curvature_at_zero
     curvature = loss.function.derivatives[2]
     c_iv = lambda: iv.mpf(sp.Rational(c).p) / sp.Rational(c).q if c.is_Rational else iv.mpf(str(sp.N(c, 80)))  # noqa: E731
