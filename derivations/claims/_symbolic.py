@@ -50,7 +50,11 @@ def identity_outcome(residuals, concrete=None, steps=(), what: str = "the identi
     items = _as_items(residuals)
     details = dict(details or {})
     open_items = [(label, r) for label, r in items if not simplify_to_zero(r)]
-    shown = tuple(steps) + tuple(Step(f"residual {label}" if label else "residual", sp.Integer(0) if (label, r) not in open_items else r) for label, r in items)
+    still_open = {label for label, _ in open_items}
+    shown = tuple(steps) + tuple(
+        Step(f"residual {label}" if label else "residual", r if label in still_open else sp.Integer(0))
+        for label, r in items
+    )
     if not open_items:
         details["residuals"] = {label or "residual": "0" for label, _ in items}
         return Outcome("verified", f"{what}: every residual simplifies to exactly 0", details, shown)
