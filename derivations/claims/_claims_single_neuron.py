@@ -16,7 +16,7 @@ from .._derive import derive
 from .._model import ETA, single_neuron
 from ._interval import certify_limit, outward_decimal
 from ._registry import claim
-from ._symbolic import identity_outcome, simplify_to_zero
+from ._symbolic import identity_outcome
 from ._types import Outcome, Step
 
 PAPER = "Ahn, Bubeck, Chewi, Lee, Suarez, Zhang 2023 (arXiv 2212.07469), §2"
@@ -330,5 +330,3 @@ def eos_limit_outcome(loss, instances, prec: int = 200) -> Outcome:
     message = "; ".join(f"{k}: y∞² ∈ [{v['y_inf_sq'][0][:12]}…, {v['y_inf_sq'][1][:12]}…], δ ≤ {v['delta']}" for k, v in enclosure.items())
     return Outcome("verified", "certified by interval iteration: " + message, details, tuple(steps), enclosure=enclosure)
 
-
-__all__ = ["eos_limit_outcome", "simplify_to_zero"]

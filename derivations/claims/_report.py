@@ -83,7 +83,6 @@ def claims_markdown(claims=None) -> str:
 
 USER_CLAIM_EXAMPLE = '''
 # my_claims.py — a user claim: checked against the project's own derivation
-import sympy as sp
 from derivations import ETA, derive, single_neuron
 from derivations.claims import Claim, identity_outcome, register
 
