@@ -11,6 +11,7 @@ from ._progress import Progress
 FIGURE_JOBS = [
     "simulations._reproduce_single_neuron",
     "simulations._reproduce_two_layer",
+    "simulations._reproduce_claims",
 ]
 
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "simulations._cmd_simulate",
     "simulations._cmd_reproduce",
     "simulations._cmd_network",
+    "simulations._cmd_verify",
 ]
 
 
