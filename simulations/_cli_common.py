@@ -72,6 +72,8 @@ def _jsonable(value):
         return value if math.isfinite(value) else None
     if isinstance(value, np.integer):
         return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
     return value
 
 

@@ -274,7 +274,8 @@ def bias_law_outcome(ratios_below=LAW_RATIOS_BELOW, ratios_above=LAW_RATIOS_ABOV
     a_minus, a_plus, b = model.state
     d = float(_d_value(model))
     eta_c = float(derivation["critical_eta"].subs(b, 0))
-    step = sp.lambdify((a_minus, a_plus, b, ETA), list(derivation["gd_map"]), modules=["scipy", "numpy"])
+    gd_map = [component.rewrite(sp.erf) for component in derivation["gd_map"]]  # Φ → erf for lambdify
+    step = sp.lambdify((a_minus, a_plus, b, ETA), gd_map, modules=["scipy", "numpy"])
     b_sym, _, closed = independent_r()
     r = sp.lambdify(b_sym, closed, modules=["scipy", "numpy"])
     ratios = np.array(list(ratios_below) + list(ratios_above), dtype=float)
@@ -301,9 +302,9 @@ def bias_law_outcome(ratios_below=LAW_RATIOS_BELOW, ratios_above=LAW_RATIOS_ABOV
             target = r0 * math.sqrt(1 / ratio)
             b_law = brentq(lambda v: float(r(v)) - target, -10.0, 0.0, xtol=1e-14)
             rel = float(r(b_inf)) / target - 1
-            row.update({"b_law": b_law, "r_rel_error": rel, "ok": abs(rel) <= LAW_REL_TOL})
+            row.update({"b_law": b_law, "r_rel_error": rel, "ok": bool(abs(rel) <= LAW_REL_TOL)})
         else:
-            row.update({"ok": abs(b_inf) <= LAW_BELOW_TOL})
+            row.update({"ok": bool(abs(b_inf) <= LAW_BELOW_TOL)})
         rows.append(row)
         if not row["ok"]:
             failures.append(row)
