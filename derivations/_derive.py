@@ -83,6 +83,10 @@ def derive(model: Model) -> Derivation:
 
 @lru_cache(maxsize=32)
 def _derive_cached(model: Model) -> Derivation:
+    if model.explicit_map is not None:  # a map given directly: no loss, no minimisers, no invariants
+        from ._custom_map import derive_explicit_map
+
+        return derive_explicit_map(model)
     theta = sp.Matrix(model.state)
     generic_gradient = sp.Matrix([sp.diff(model.loss, v) for v in model.state])
     generic_map = theta - ETA * generic_gradient

@@ -40,6 +40,7 @@ class Model:
     constants: dict = field(default_factory=dict)
     label: str = ""
     loss_spec: Loss | None = None
+    explicit_map: tuple | None = None  # a map given directly (custom-map): F(θ; η) expressions, no loss
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -63,6 +64,8 @@ class Model:
         parts = [CODEGEN_VERSION, self.name, ",".join(self.state_names), sp.srepr(self.loss)]
         parts += [f"{f.name}:{sp.srepr(f.var)}:{sp.srepr(f.expr)}" for f in self.functions]
         parts += [sp.srepr(self.oscillating), repr(sorted((k, str(v)) for k, v in self.constants.items()))]
+        if self.explicit_map is not None:
+            parts.append("map:" + ";".join(sp.srepr(e) for e in self.explicit_map))
         payload = "|".join(parts)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -73,6 +76,8 @@ class Model:
             record["loss"] = self.loss_spec.name
             if self.loss_spec.source:
                 record["loss_expr"] = self.loss_spec.source
+        if self.explicit_map is not None:
+            record["map_expr"] = [str(e) for e in self.explicit_map]
         if self.constants:
             record["params"] = {k: float(v) for k, v in self.constants.items()}
         return record

@@ -17,3 +17,9 @@ __all__ = [
     "package_version",
     "trajectory",
 ]
+
+from ._continuation import Branch, Continuation, SpecialPoint, continue_orbit  # noqa: E402
+from ._dyn_kernels import compile_dynamics  # noqa: E402
+from ._periodic import PeriodicOrbit, periodic_orbit  # noqa: E402
+
+__all__ += ["Branch", "Continuation", "PeriodicOrbit", "SpecialPoint", "compile_dynamics", "continue_orbit", "periodic_orbit"]
