@@ -276,13 +276,15 @@ def orbit_diagram_kernel(etas, theta0, warm, transient, keep, codes, bound, with
 
 
 @njit(cache=True)
-def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, final):
-    """Long-run outcome of GD from theta0 at eta, judged by the linear-stability region η·S(θ)/2 ≤ 1.
+def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, criterion, final):
+    """Long-run outcome of the map from theta0 at eta: does the orbit ever leave linear stability?
 
-    Returns (code, steps, max of η·S/2 over the run): 0 stable (converged, never left the region),
-    1 stable_running (never left, not converged by max_steps), 2 edge (left the region, then converged:
-    edge of stability / self-stabilisation), 3 unstable_running, 4 diverged, 5 left_stable_region
-    (stop_on_exit: stopped at the first step outside the region).
+    criterion 0: a step with η·S(θ)/2 > 1 (outside the linear-stability region of GD);
+    criterion 1: a step that amplifies the oscillating coordinate, |osc(θ_{k+1})| > |osc(θ_k)| (x of ℓ(xy)).
+    Returns (code, steps, worst): code 0 stable (converged, never left), 1 stable_running (never left, not
+    converged by max_steps), 2 edge (left, then converged: edge of stability), 3 unstable_running,
+    4 diverged, 5 left_stable_region (stop_on_exit: stopped at the first exit); worst = max η·S/2
+    (criterion 0) or max |osc_{k+1}/osc_k| (criterion 1) over the run.
     """
     n = theta0.shape[0]
     cur = theta0.copy()
@@ -290,11 +292,19 @@ def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, final):
     left = False
     worst = 0.0
     step = 0
+    previous_osc = math.nan
     while True:
         if not _finite_bounded(cur, bound):
             final[:] = cur
             return 4, step, worst
-        ratio = 0.5 * eta * sharpness_of(cur)
+        grad_sq, osc = step_info(cur, eta, nxt)
+        if criterion == 0:
+            ratio = 0.5 * eta * sharpness_of(cur)
+        elif step > 0 and previous_osc != 0.0:
+            ratio = abs(osc / previous_osc)
+        else:
+            ratio = 0.0
+        previous_osc = osc
         if ratio > worst:
             worst = ratio
         if ratio > 1.0:
@@ -302,7 +312,6 @@ def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, final):
             if stop_on_exit:
                 final[:] = cur
                 return 5, step, worst
-        grad_sq, osc = step_info(cur, eta, nxt)
         if grad_sq < tol * tol or (HAS_OSCILLATION and abs(osc) < tol):
             final[:] = cur
             return (2 if left else 0), step, worst

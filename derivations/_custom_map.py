@@ -7,10 +7,10 @@ custom_map(expressions, state) -> Model;  derive_explicit_map(model) -> Derivati
 top-level ',' when there is no ';'). Expressions are parsed by the whitelisted
 :func:`derivations.parse_expression` (never ``eval``/``sympify``); allowed names are the state and ``eta``.
 
-A custom map has no loss. Its derivation holds the map F, the Jacobian DF (derived by SymPy, used by
-periodic orbits, continuation and Lyapunov exponents), the *effective gradient* g = (θ − F(θ))/η (for a GD
-map F = θ − η∇L this is exactly ∇L, so a fixed point is g = 0) and the symmetric part of Dg as its
-"hessian" (the Hessian of L for a GD map). There are no minimisers, invariants or critical step size.
+A custom map has no loss. Its derivation holds the map F and the Jacobian DF (derived by SymPy, used by
+periodic orbits, continuation and Lyapunov exponents); its loss, gradient and Hessian are identically 0
+(so the generated ``loss``/``gradient``/``hessian``/``sharpness`` kernels return 0 and must not be read as
+GD quantities). There are no minimisers, invariants or critical step size.
 """
 from __future__ import annotations
 
@@ -92,12 +92,11 @@ def derive_explicit_map(model: Model):
     """derive_explicit_map(model) -> Derivation for a model with ``explicit_map`` (see module docstring)."""
     from ._derive import Derivation
 
-    theta = sp.Matrix(model.state)
     gd_map = sp.Matrix([model.concrete(e) for e in model.explicit_map])
     jacobian = gd_map.jacobian(model.state)
-    gradient = (theta - gd_map) / ETA
-    dg = (sp.eye(len(model.state)) - jacobian) / ETA
-    hessian = (dg + dg.T) / 2
+    n = len(model.state)
+    gradient = sp.zeros(n, 1)
+    hessian = sp.zeros(n, n)
     return Derivation(
         model=model,
         gradient=gradient,

@@ -32,8 +32,8 @@ from scipy.optimize import brentq
 from derivations import InputError, Model
 
 from ._dyn_kernels import compile_dynamics
-from ._periodic import check_period, minimal_period, newton_orbit, orbit_power, stability_label
-from ._trajectory import check_eta, check_init
+from ._periodic import check_parameter, check_period, minimal_period, newton_orbit, orbit_power, stability_label
+from ._trajectory import check_init
 from ._version import package_version
 
 MAX_BRANCHES = 24
@@ -354,7 +354,7 @@ def continue_orbit(
     converge), then pseudo-arclength continuation both ways across ``eta_range`` with PD/LP detection and
     branch switching at PD points up to period ``max_period`` (see module docstring).
     """
-    eta = check_eta(eta)
+    eta = check_parameter(model, eta)
     k = check_period(period)
     max_period = check_period(max_period)
     theta0 = check_init(model, guess)

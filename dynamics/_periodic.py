@@ -39,6 +39,19 @@ def check_period(period) -> int:
     return value
 
 
+def check_parameter(model: Model, eta) -> float:
+    """η for ``model``: > 0 for a GD model (a step size), any finite number for a custom map."""
+    if model.explicit_map is None:
+        return check_eta(eta)
+    try:
+        value = float(eta)
+    except (TypeError, ValueError):
+        raise InputError(f"η must be a number, got {eta!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"η must be finite, got {eta!r}")
+    return value
+
+
 def orbit_power(module, theta: np.ndarray, eta: float, k: int):
     """(F^k(θ), M, ∂_η F^k, path) through the generated ``orbit_power`` kernel."""
     n = theta.shape[0]
@@ -157,7 +170,7 @@ def periodic_orbit(model: Model, eta, guess, period: int = 1, *, tol: float = 1e
     Newton on F^k(θ) = θ from ``guess`` ({name: value}); ``status`` 'failed' (with the residual
     max|F^k(θ) − θ| in the message) when it does not converge to ``tol`` (relative to max(1, |θ|)).
     """
-    eta = check_eta(eta)
+    eta = check_parameter(model, eta)
     k = check_period(period)
     theta0 = check_init(model, guess)
     module = compile_dynamics(model)
