@@ -378,11 +378,14 @@ def continue_orbit(
             f"Newton on F^{k}(θ) = θ did not converge from the start {dict(zip(model.state_names, map(float, theta0)))} "
             f"at η = {eta:g}: residual max|F^{k}(θ) − θ| = {residual:.3e} after {iterations} steps"
         )
+    least = minimal_period(module, theta, eta, k, 1e-8)
     _, M, v, _ = orbit_power(module, theta, eta, k)
     constraints = _null_constraints(M, v, theta)
     curve = _Curve(module, n, k, tol, constraints)
     runner = _Runner(model, module, lo, hi, max_period, tol, max_points)
     runner.pending = []
+    if least != k:
+        runner.notes.append(f"the start orbit has minimal period {least}, not {k}")
     if constraints is not None:
         runner.notes.append(
             f"the start orbit is not isolated (M − I is singular): {constraints[0].shape[0]} coordinate(s) along the "

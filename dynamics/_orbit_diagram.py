@@ -84,6 +84,21 @@ class OrbitDiagram:
         """2/η − S∞ per η."""
         return 2 / self.eta - self.sharpness
 
+    def periods(self, rtol: float = 1e-6, observable: int = 0) -> np.ndarray:
+        """Least p ≤ keep/2 with |v_{t+p} − v_t| ≤ rtol·max(1, |v|) over the recorded window (per η);
+        0 when none (aperiodic at this resolution, or diverged)."""
+        v = self.values[:, :, observable]
+        out = np.zeros(v.shape[0], np.int64)
+        scale = rtol * np.maximum(1.0, np.nanmax(np.abs(v), axis=1))
+        undecided = np.all(np.isfinite(v), axis=1)
+        for p in range(1, v.shape[1] // 2 + 1):
+            if not undecided.any():
+                break
+            close = np.all(np.abs(v[:, p:] - v[:, :-p]) <= scale[:, None], axis=1) & undecided
+            out[close] = p
+            undecided &= ~close
+        return out
+
     def to_dict(self, values: bool = True) -> dict:
         record = {
             "model": self.model,
@@ -98,6 +113,7 @@ class OrbitDiagram:
             "seconds": self.seconds,
             "eta": self.eta.tolist(),
             "diverged": self.diverged.tolist(),
+            "period_estimate": self.periods().tolist(),
             "lyapunov": self.lyapunov.tolist(),
             "version": self.version,
         }

@@ -16,6 +16,9 @@ COMMAND_MODULES = [
     "simulations._cmd_derive",
     "simulations._cmd_simulate",
     "simulations._cmd_reproduce",
+    "simulations._cmd_bifurcation",
+    "simulations._cmd_continue",
+    "simulations._cmd_critical",
 ]
 
 
