@@ -145,13 +145,13 @@ def _top_eigenvalue_closed_form(hessian: sp.Matrix):
     """λ_max of a symmetric 2×2 matrix from its characteristic polynomial; None for larger ones."""
     if hessian.shape != (2, 2):
         return None
-    lam = sp.Symbol("lambda")
     trace, det = hessian.trace(), hessian.det()
-    roots = sp.solve(lam**2 - trace * lam + det, lam)
-    if len(roots) == 1:
-        return roots[0]
-    # λ = tr/2 ± √(tr²/4 − det); the root with the + sign is the larger one.
-    return trace / 2 + sp.sqrt(sp.expand(trace**2 / 4 - det))
+    # λ = tr/2 ± √(tr²/4 − det); the root with the + sign is the larger one. (No sp.solve: it can take
+    # minutes on the quadratic of a custom loss such as log(cosh(s − 1)).)
+    discriminant = sp.expand(trace**2 / 4 - det)
+    if discriminant == 0:
+        return trace / 2
+    return trace / 2 + sp.sqrt(discriminant)
 
 
 def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):

@@ -89,8 +89,8 @@ class OrbitDiagram:
         0 when none (aperiodic at this resolution, or diverged)."""
         v = self.values[:, :, observable]
         out = np.zeros(v.shape[0], np.int64)
-        scale = rtol * np.maximum(1.0, np.nanmax(np.abs(v), axis=1))
         undecided = np.all(np.isfinite(v), axis=1)
+        scale = rtol * np.maximum(1.0, np.max(np.where(np.isfinite(v), np.abs(v), 0.0), axis=1))
         for p in range(1, v.shape[1] // 2 + 1):
             if not undecided.any():
                 break

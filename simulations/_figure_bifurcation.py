@@ -37,10 +37,13 @@ def plot_orbit_diagram(diagram, path: str, title: str | None = None, observable:
     axes[0].set_ylabel(_observable_label(diagram, diagram.observables[observable]))
     start = "warm start" if diagram.warm else f"from {diagram.init}"
     axes[0].set_title(title or f"orbit diagram ({start}; last {keep} of {diagram.transient + keep} steps)", fontsize=9)
-    lyap = diagram.lyapunov[:, 0]
-    axes[1].plot(eta, lyap, lw=0.8, color="C0")
+    lyap = diagram.lyapunov
+    for j in range(lyap.shape[1]):
+        axes[1].plot(eta, lyap[:, j], lw=0.8, color=f"C{j}", label=f"λ{j + 1}")
     axes[1].axhline(0, color="k", lw=0.6)
-    axes[1].set_ylabel("largest Lyapunov\nexponent λ₁ (per step)")
+    axes[1].set_ylabel("Lyapunov\nexponents (per step)")
+    if lyap.shape[1] > 1:
+        axes[1].legend(fontsize=7, loc="lower left")
     finite = lyap[np.isfinite(lyap)]
     if finite.size:
         low = max(float(np.min(finite)), -3.0)
