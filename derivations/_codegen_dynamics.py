@@ -31,7 +31,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import ETA, Model
 
-DYNAMICS_CODEGEN_VERSION = "1"
+DYNAMICS_CODEGEN_VERSION = "2"
 OBSERVABLE_EXTRA = ("loss", "eta_sharpness_half", "inner", "sharpness")
 
 # outcome codes of ``stability_run``
@@ -102,10 +102,28 @@ def generate_dynamics_source(model: Model) -> str:
         + f"\n    r = gd_step({args}, eta)\n"
         + "\n".join(f"    out[{i}] = r[{i}]" for i in range(n))
         + f"\n    return r[{n}], r[{n + 1}]\n",
+        _advance_source(names),
         _GENERIC_KERNELS,
     ]
     header = f"# --- eoscope dynamics kernels (v{DYNAMICS_CODEGEN_VERSION}) ---"
     return base + "\n\n" + header + "\n" + "\n\n".join(parts) + "\n"
+
+
+def _advance_source(names) -> str:
+    """``advance(theta, eta, steps, bound)``: iterate F in place with the state in local scalars (no array
+    traffic per step); returns 0, or 1 at the first step that is non-finite or beyond ``bound``."""
+    args = ", ".join(names)
+    load = "\n".join(f"    {v} = theta[{i}]" for i, v in enumerate(names))
+    store = "\n".join(f"    theta[{i}] = {v}" for i, v in enumerate(names))
+    unpack = ", ".join(names) + ("," if len(names) == 1 else "")
+    check = " or ".join(f"not (abs({v}) <= bound)" for v in names)  # NaN fails every comparison
+    return (
+        "@njit(cache=True)\ndef advance(theta, eta, steps, bound):\n"
+        f"{load}\n    status = 0\n    for _ in range(steps):\n"
+        f"        {unpack} = gd_map({args}, eta)\n"
+        f"        if {check}:\n            status = 1\n            break\n"
+        f"{store}\n    return status\n"
+    )
 
 
 _GENERIC_KERNELS = '''
@@ -188,13 +206,10 @@ def lyapunov_kernel(theta0, eta, transient, steps, bound, exponents, final):
     n = theta0.shape[0]
     cur = theta0.copy()
     nxt = np.empty(n)
-    for t in range(transient):
-        map_into(cur, eta, nxt)
-        cur[:] = nxt
-        if not _finite_bounded(cur, bound):
-            final[:] = cur
-            exponents[:] = math.nan
-            return 1
+    if advance(cur, eta, transient, bound) != 0:
+        final[:] = cur
+        exponents[:] = math.nan
+        return 1
     Q = np.eye(n)
     J = np.empty((n, n))
     tmp = np.empty((n, n))
@@ -236,13 +251,7 @@ def orbit_diagram_kernel(etas, theta0, warm, transient, keep, codes, bound, with
         eta = etas[i]
         if (not warm) or i == 0 or status_out[i - 1] != 0:
             cur[:] = theta0
-        status = 0
-        for t in range(transient):
-            map_into(cur, eta, nxt)
-            cur[:] = nxt
-            if not _finite_bounded(cur, bound):
-                status = 1
-                break
+        status = advance(cur, eta, transient, bound)
         for a in range(n):
             for b in range(n):
                 Q[a, b] = 1.0 if a == b else 0.0

@@ -55,6 +55,7 @@ def plot_orbit_diagram(diagram, path: str, title: str | None = None, observable:
         axes[3].plot(eta, diagram.sharpness_deficit, lw=0.8, color="C2")
         axes[3].axhline(0, color="k", ls="--", lw=0.6)
         axes[3].set_ylabel("deficit 2/η − S∞")
+        axes[3].set_yscale("symlog", linthresh=0.1)
     axes[-1].set_xlabel("η (step size / map parameter)")
     for ax in axes:
         ax.grid(alpha=0.3)
