@@ -17,7 +17,8 @@ w·(θ − θ* − h w) = 0, then continued like any branch, so a cascade is fol
 
 Non-isolated orbits (e.g. a line of minimisers, where M − I is singular for every η): the coordinates
 along the null directions of M − I at the start are held fixed (extra equations), which continues the
-chosen member of the family.
+chosen member of the family; its stability labels are then judged on the multipliers transverse to
+the family (the multipliers 1 along it are dropped).
 References: Kuznetsov, *Elements of Applied Bifurcation Theory* (2004), §10.2–10.3; Doedel et al.,
 AUTO-07p manual (pseudo-arclength continuation, branch switching); Govaerts et al., MatContM.
 """
@@ -238,8 +239,14 @@ class _Runner:
         M = curve.system(u)[2]
         etas, states, tops, labels = [u[n]], [u[:n].copy()], [], []
 
+        family = curve.C.shape[0]
+
         def record_multipliers(M_):
             mu = np.linalg.eigvals(M_) if np.all(np.isfinite(M_)) else np.array([np.nan])
+            if family and mu.size > family and np.all(np.isfinite(mu)):
+                # drop the multipliers 1 of the directions along a family of orbits (held fixed):
+                # stability is judged transversally to the family
+                mu = mu[np.argsort(np.abs(mu - 1))[family:]]
             tops.append(float(np.max(np.abs(mu))))
             labels.append(stability_label(mu))
 
