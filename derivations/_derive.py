@@ -104,7 +104,8 @@ def _derive_cached(model: Model) -> Derivation:
         if s_min is not None:
             multipliers = tuple(sp.simplify(1 - ETA * lam) for lam in (0, s_min))
             stability = sp.Le(s_min, 2 / ETA)
-            eta_c = sp.simplify(sp.solve(sp.Eq(ETA * s_min, 2), ETA)[0])
+            solutions = sp.solve(sp.Eq(ETA * s_min, 2), ETA)
+            eta_c = sp.simplify(solutions[0]) if solutions else None
 
     invariants = _gradient_flow_invariants(model)
     generic_factors, factors, residuals = [], [], []
@@ -158,8 +159,8 @@ def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
     """Roots s* of ℓ' and the sharpness on {u = s*} (restricted to the model's branch when it lies there)."""
     ell = model.outer
     roots = tuple(sp.solve(ell.closed_form(1), ell.var))
-    roots = tuple(r for r in roots if r.is_real is not False)
-    if not roots:
+    roots = tuple(r for r in roots if r.is_real is not False and _positive_number(ell.value_at(2, r)) is not False)
+    if not roots:  # no real s* with ℓ''(s*) > 0: no minimiser set to study
         return (), None
     root = roots[0]
     u = model.inner
@@ -167,14 +168,24 @@ def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
         ell.heads[2], sp.Lambda(ell.var, ell.value_at(2, root))
     )
     on_set = model.concrete(on_set)
-    if on_set.rank(simplify=True) == 1:
-        top = on_set.trace()  # rank one: the only non-zero eigenvalue is the trace
-    else:
-        top = sp.Max(*on_set.eigenvals())
+    # On the set ℓ' = 0, so ∇²L = ℓ''(s*)∇u∇uᵀ has rank one and its only non-zero eigenvalue is the trace.
+    # (No rank(simplify=True) test: it can hang on the radicals of a custom loss's roots.)
+    top = on_set.trace()
     branch = model.minimizer_branch or {}
     if branch and sp.simplify(u.subs(branch) - root) == 0:
         top = top.subs(branch)
     return roots, sp.simplify(top)
+
+
+def _positive_number(value):
+    """True/False when ``value`` evaluates to a real number (> 0 or not), None when it cannot be evaluated."""
+    try:
+        number = complex(sp.N(value, 30))
+    except (TypeError, ValueError):
+        return None
+    if abs(number.imag) > 1e-20 * max(1.0, abs(number.real)):
+        return False
+    return number.real > 0
 
 
 def _gradient_flow_invariants(model: Model, degree: int = 2) -> list:

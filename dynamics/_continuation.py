@@ -99,6 +99,8 @@ class Continuation:
     status: str
     message: str
     start_state: dict
+    start_multipliers: np.ndarray = field(repr=False)
+    start_stability: str
     branches: tuple = field(repr=False)
     points: tuple = ()
     version: str = package_version()
@@ -114,6 +116,8 @@ class Continuation:
             "status": self.status,
             "message": self.message,
             "start_state": self.start_state,
+            "start_multipliers": [[float(m.real), float(m.imag)] for m in self.start_multipliers],
+            "start_stability": self.start_stability,
             "points": [p.to_dict() for p in self.points],
             "branch_summary": [
                 {"period": b.period, "status": b.status, "message": b.message, "n_points": int(b.eta.size),
@@ -388,6 +392,7 @@ def continue_orbit(
     least = minimal_period(module, theta, eta, k, 1e-8)
     _, M, v, _ = orbit_power(module, theta, eta, k)
     constraints = _null_constraints(M, v, theta)
+    start_mu = np.linalg.eigvals(M)
     curve = _Curve(module, n, k, tol, constraints)
     runner = _Runner(model, module, lo, hi, max_period, tol, max_points)
     runner.pending = []
@@ -423,6 +428,8 @@ def continue_orbit(
         status="partial" if failed else "completed",
         message=message,
         start_state=dict(zip(model.state_names, map(float, theta))),
+        start_multipliers=start_mu,
+        start_stability=stability_label(start_mu),
         branches=tuple(runner.branches),
         points=tuple(points),
     )

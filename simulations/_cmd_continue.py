@@ -61,6 +61,9 @@ def run(args) -> int:
         print_json(result.to_dict(branches=args.branches))
         return 0
     print(f"{model.label}: start {result.start_state} (period {result.period}) at η = {result.eta:g}")
+    multipliers = ", ".join(f"{m.real:.6g}" if abs(m.imag) < 1e-12 else f"{m.real:.6g}{m.imag:+.6g}i"
+                            for m in result.start_multipliers)
+    print(f"start orbit multipliers: {multipliers} ({result.start_stability})")
     print(f"status: {result.status} — {result.message}")
     if result.points:
         print(f"{'type':>4} {'eta':>20} {'period':>6}  state")
