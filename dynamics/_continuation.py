@@ -256,6 +256,9 @@ class _Runner:
 
         record_multipliers(M)
         status, message = "max_points", f"stopped after {self.max_points} points"
+        previous_shift = None
+        if curve.k % 2 == 0:
+            previous_shift = orbit_power(self.module, u[:n], u[n], curve.k // 2)[0] - u[:n]
         while len(etas) < self.max_points:
             if not self.in_range(u[n]):
                 status, message = "completed", "left the η range"
@@ -270,6 +273,15 @@ class _Runner:
                     message = f"corrector failed at η = {u[n]:.12g} with step size {ds:.1e} (singular point or end of branch)"
                     break
                 continue
+            if curve.k % 2 == 0:
+                # a period-k branch born at a PD point meets its period-k/2 orbit there: the half-period
+                # displacement F^{k/2}(θ) − θ flips direction when the branch passes through it
+                shift = orbit_power(self.module, new[:n], new[n], curve.k // 2)[0] - new[:n]
+                if previous_shift is not None and float(shift @ previous_shift) < 0:
+                    status = "completed"
+                    message = f"reached the period-{curve.k // 2} orbit it bifurcates from near η = {u[n]:.12g}"
+                    break
+                previous_shift = shift
             t_new = curve.tangent(new, t)
             self.detect(curve, u, t, ds, M, M_new, t_new, new, len(self.branches))
             u, t, M = new, t_new, M_new
@@ -297,7 +309,7 @@ class _Runner:
         n = self.n
         if np.sign(_psi_pd(M)) != np.sign(_psi_pd(M_new)) and _psi_pd(M) != 0:
             found = self.locate(curve, u, t, ds, lambda point, M_: _psi_pd(M_))
-            if found is not None and self.in_range(found[0][n]):
+            if found is not None and self.in_range(found[0][n]) and not self.known("PD", curve.k, found[0][n]):
                 point, M_star = found
                 self.points.append(self._point("PD", point, M_star, curve.k, branch_index))
                 self.pending.append((point, M_star, curve.k, len(self.points) - 1))
@@ -306,9 +318,13 @@ class _Runner:
                 return float(curve.tangent(point, t)[n])
 
             found = self.locate(curve, u, t, ds, eta_slope)
-            if found is not None and self.in_range(found[0][n]):
+            if found is not None and self.in_range(found[0][n]) and not self.known("LP", curve.k, found[0][n]):
                 point, M_star = found
                 self.points.append(self._point("LP", point, M_star, curve.k, branch_index))
+
+    def known(self, kind, k, eta):
+        """A point of this type and period at the same η was already found (the same orbit, another phase)."""
+        return any(p.type == kind and p.period == k and abs(p.eta - eta) <= 1e-9 * max(1.0, abs(eta)) for p in self.points)
 
     def _point(self, kind, u, M, k, branch_index):
         n = self.n

@@ -185,3 +185,12 @@ def test_single_neuron_custom_loss_pd_points_vs_mpmath():
     assert reference[0] == pytest.approx(1.0, abs=1e-25)  # f'(1) = 1 − 2η
     for p, ref in zip(pd, reference):
         assert abs(p.eta - ref) < 1e-8
+
+
+def test_continuation_from_a_period_two_orbit_stops_at_its_parent():
+    result = continue_orbit(LOGISTIC, 3.2, {"x": 0.5}, 2, (2.9, 3.5), max_period=2)
+    assert [(p.type, p.period) for p in result.points] == [("PD", 2)]
+    assert abs(result.points[0].eta - (1 + math.sqrt(6))) < 1e-9
+    down = [b for b in result.branches if b.period == 2 and b.eta.min() < 3.1]
+    assert down and "reached the period-1 orbit" in down[0].message
+    assert down[0].eta.min() == pytest.approx(3.0, abs=0.05)
