@@ -9,7 +9,7 @@
   stability and GD goes to the edge of stability or diverges), "stable" when no step of the run does (it
   converged, or reached ``max_steps`` still contracting). Models without an oscillating coordinate use a
   step with η·S(θ_k)/2 > 1 instead. Both ends of the returned bracket were classified by full runs
-  (stable at ``lo``, unstable at ``hi``), and (hi − lo) ≤ tol·hi.
+  (stable at ``lo``, unstable at ``hi``), and (hi − lo) ≤ tol·min(1, hi) (relative and absolute).
 
 The two values measure different things; they agree as the oscillating coordinate's start goes to 0
 (Ahn et al. 2023, §2: the threshold of the single-neuron model is y∞² = 2/(ηℓ''(0))).
@@ -140,7 +140,7 @@ def critical_step_size(
 ) -> CriticalStepSize:
     """critical_step_size(model, init, *, tol=1e-10, max_steps=200000, eta_range=None) -> CriticalStepSize
 
-    ``tol`` is the relative width of the bracket; ``eta_range`` an optional starting bracket (a, b) that must
+    ``tol`` bounds the width of the bracket, hi − lo ≤ tol·min(1, hi); ``eta_range`` an optional starting bracket (a, b) that must
     be classified stable at a and unstable at b. See the module docstring.
     """
     if model.explicit_map is not None:
@@ -191,7 +191,7 @@ def critical_step_size(
             lo, hi = hi, hi * 2
         else:
             raise InputError("no unstable step size found above the guess (GD stays stable for every η tried)")
-    while hi - lo > tol * hi:
+    while hi - lo > tol * min(1.0, hi):  # both a relative and an absolute width
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
             break

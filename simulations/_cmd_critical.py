@@ -11,7 +11,7 @@ def register(sub) -> None:
     parser = sub.add_parser("critical", help="critical step size: symbolic η_c and a numeric bracket by bisection")
     add_model_or_map_arguments(parser)
     parser.add_argument("--init", required=True, help="initial state, e.g. x=1e-4,y=2")
-    parser.add_argument("--tol", default="1e-10", help="relative width of the bracket (default 1e-10)")
+    parser.add_argument("--tol", default="1e-10", help="bracket width: hi − lo ≤ tol·min(1, hi) (default 1e-10)")
     parser.add_argument("--max-steps", default="200000", help="steps per classification run (default 2·10^5)")
     parser.add_argument("--eta-range", help="starting bracket a:b (default: around the symbolic value)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
