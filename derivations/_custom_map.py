@@ -77,7 +77,17 @@ def custom_map(expressions, state) -> Model:
             f"--map-expr gives {len(texts)} expression(s) for {len(names)} state variable(s) ({', '.join(names)})"
         )
     symbols = {name: sp.Symbol(name, real=True) for name in names}
-    exprs = tuple(parse_expression(text, {**symbols, "eta": ETA}) for text in texts)
+    eta_real = sp.Symbol("eta", real=True)
+    exprs = []
+    for text in texts:
+        general = parse_expression(text, {**symbols, "eta": eta_real})
+        expr = general.xreplace({eta_real: ETA})
+        # ETA is declared positive (a step size); a map whose form changes under that assumption
+        # (abs(eta), sqrt(eta**2), …) would be wrong for η < 0, so it is refused rather than silently changed
+        if sp.simplify(expr.xreplace({ETA: eta_real}) - general) != 0:
+            raise InputError(f"--map-expr {text!r} depends on the sign of eta (e.g. abs(eta)); write it for eta > 0")
+        exprs.append(expr)
+    exprs = tuple(exprs)
     label = "; ".join(f"{n}' = {t}" for n, t in zip(names, texts))
     return Model(
         name="custom-map",

@@ -15,7 +15,7 @@ def register(sub) -> None:
                         help="a point on (near) the orbit, e.g. x=0.6 or x=1,y=1 (may also set eta=... and period=...)")
     parser.add_argument("--period", default=None, help="period k of the start orbit (1 ≤ k ≤ 64, default 1)")
     parser.add_argument("--eta", default=None, help="η of the start orbit (default: the start of --eta-range)")
-    parser.add_argument("--eta-range", required=True, help="continuation range a:b (must contain the start η)")
+    parser.add_argument("--eta-range", required=True, help="continuation range a:b (must contain the start η; a negative start: --eta-range=-0.5:0.5)")
     parser.add_argument("--max-period", default="16", help="follow period doublings up to this period (default 16)")
     parser.add_argument("--max-points", default="3000", help="points per branch (default 3000)")
     parser.add_argument("--plot", help="write the continuation diagram to this PNG")

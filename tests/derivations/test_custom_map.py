@@ -56,3 +56,9 @@ def test_generated_dynamics_source_has_kernels():
     for name in ("def orbit_power", "def lyapunov_kernel", "def orbit_diagram_kernel", "def map_eta_derivative",
                  "def stability_run"):
         assert name in source
+
+
+def test_sign_dependent_eta_is_refused():
+    with pytest.raises(InputError, match="sign of eta"):
+        custom_map("x + abs(eta)", "x")
+    custom_map("x + sqrt(eta)*x", "x")  # fine: unchanged by η > 0
