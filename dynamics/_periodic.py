@@ -2,7 +2,8 @@
 
 For G(θ) = F^k(θ; η) − θ the Newton step solves (M − I)δ = −G by least squares, where
 M = DF(θ_{k−1})⋯DF(θ_0) is the product of the derived Jacobians along the orbit (chain rule), with
-backtracking on |G|. The multipliers are the eigenvalues of M (Floquet multipliers of the k-orbit);
+backtracking on |G|; a step longer than a trust radius (¼·max(1, |θ|)) is replaced by a damped
+(Levenberg–Marquardt) step within it, so that Newton converges to a nearby orbit. The multipliers are the eigenvalues of M (Floquet multipliers of the k-orbit);
 the orbit is *stable* when all |μ| < 1, *unstable* when some |μ| > 1, *neutral* otherwise (a multiplier on
 the unit circle: a bifurcation point, or a continuum of orbits such as a line of minimisers).
 References: Kuznetsov, *Elements of Applied Bifurcation Theory* (3rd ed., 2004), §10.2 (continuation of
@@ -148,7 +149,19 @@ def newton_orbit(module, theta, eta, k, tol=1e-12, max_iter=60):
         _, M, _, _ = orbit_power(module, theta, eta, k)
         if not np.all(np.isfinite(M)):
             break
-        delta = np.linalg.lstsq(M - eye, -g, rcond=None)[0]
+        A = M - eye
+        delta = np.linalg.lstsq(A, -g, rcond=None)[0]
+        limit = 0.25 * max(1.0, float(np.max(np.abs(theta))))
+        if float(np.max(np.abs(delta))) > limit:
+            # a long Newton step (nearly singular M − I, e.g. next to a family of orbits): Levenberg–Marquardt
+            # steps, damped until they stay within the trust radius, so Newton lands on a *nearby* orbit
+            normal, rhs = A.T @ A, -(A.T @ g)
+            mu = 1e-8 * max(float(np.trace(normal)), 1e-300)
+            for _ in range(60):
+                delta = np.linalg.solve(normal + mu * eye, rhs)
+                if float(np.max(np.abs(delta))) <= limit:
+                    break
+                mu *= 10.0
         step = 1.0
         for _ in range(30):
             trial = theta + step * delta
