@@ -54,3 +54,17 @@ def test_mean_model_bracket_finds_8pi_over_d2():
     lo, hi = result.bracket
     assert result.status == "certified"
     assert abs(lo - eta_c) / eta_c < 1e-6 and abs(hi - eta_c) / eta_c < 1e-6
+
+
+@pytest.mark.skipif("mean-model" not in MODEL_BUILDERS, reason="the mean model (issue 4) is not merged in this tree")
+def test_mean_model_minimiser_loses_stability_at_8pi_over_d2():
+    from dynamics import continue_orbit
+
+    d = 200
+    model = build_model("mean-model", params={"d": d})
+    names = model.state_names
+    start = {names[0]: 0.0, names[1]: 0.0, names[2]: 0.0}
+    result = continue_orbit(model, 3e-4, start, 1, (3e-4, 1e-3), max_period=1)
+    pd = [p for p in result.points if p.type == "PD"]
+    assert len(pd) == 1
+    assert pd[0].eta == pytest.approx(8 * math.pi / d**2, rel=1e-10)
