@@ -31,7 +31,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import ETA, Model
 
-DYNAMICS_CODEGEN_VERSION = "2"
+DYNAMICS_CODEGEN_VERSION = "3"
 OBSERVABLE_EXTRA = ("loss", "eta_sharpness_half", "inner", "sharpness")
 
 # outcome codes of ``stability_run``
@@ -232,12 +232,13 @@ def lyapunov_kernel(theta0, eta, transient, steps, bound, exponents, final):
 
 
 @njit(cache=True)
-def orbit_diagram_kernel(etas, theta0, warm, transient, keep, codes, bound, with_lyapunov,
+def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bound, with_lyapunov,
                          obs_out, final_out, status_out, lyap_out, sharp_out):
     """For each η: (warm or cold) start, ``transient`` steps, then ``keep`` recorded observables.
 
-    status_out[i]: 0 bounded, 1 diverged (non-finite or |θ_i| > bound). Warm start: η_i starts from the
-    final state of η_{i-1} unless that one diverged. Lyapunov exponents over the recorded steps.
+    status_out[i]: 0 bounded, 1 diverged (non-finite or |θ_i| > bound). The first η starts at theta0; cold:
+    every other η starts at ``restart``; warm: η_i starts from the final state of η_{i-1} unless that one
+    diverged (then at ``restart``). Lyapunov exponents over the recorded steps.
     """
     n = theta0.shape[0]
     n_codes = codes.shape[0]
@@ -249,8 +250,10 @@ def orbit_diagram_kernel(etas, theta0, warm, transient, keep, codes, bound, with
     sums = np.zeros(n)
     for i in range(etas.shape[0]):
         eta = etas[i]
-        if (not warm) or i == 0 or status_out[i - 1] != 0:
+        if i == 0:
             cur[:] = theta0
+        elif (not warm) or status_out[i - 1] != 0:
+            cur[:] = restart
         status = advance(cur, eta, transient, bound)
         for a in range(n):
             for b in range(n):

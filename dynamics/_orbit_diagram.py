@@ -138,9 +138,14 @@ def orbit_diagram(
     warm: bool = False,
     bound: float = 1e8,
     lyapunov: bool = True,
+    progress=None,
+    chunks: int = 1,
 ) -> OrbitDiagram:
     """orbit_diagram(model, etas, init, *, observables=("x",), transient=10**4, keep=256, warm=False,
-    bound=1e8, lyapunov=True) -> OrbitDiagram (see module docstring)."""
+    bound=1e8, lyapunov=True, progress=None, chunks=1) -> OrbitDiagram (see module docstring).
+
+    ``chunks`` > 1 splits the grid into that many kernel calls (a warm start carries across them) and
+    calls ``progress(done, total)`` after each, for a progress bar."""
     etas = np.asarray([check_parameter(model, e) for e in np.atleast_1d(np.asarray(etas, dtype=float))])
     if etas.size == 0:
         raise InputError("the η grid is empty")
@@ -158,9 +163,19 @@ def orbit_diagram(
     lyap = np.empty((etas.size, n))
     sharp = np.empty(etas.size)
     start = time.perf_counter()
-    module.orbit_diagram_kernel(
-        etas, theta0, bool(warm), transient, keep, codes, float(bound), bool(lyapunov), values, final, status, lyap, sharp
-    )
+    edges = np.unique(np.linspace(0, etas.size, max(1, min(int(chunks), etas.size)) + 1).astype(int))
+    start_state = theta0
+    for a, b in zip(edges[:-1], edges[1:]):
+        module.orbit_diagram_kernel(
+            etas[a:b], start_state, theta0, bool(warm), transient, keep, codes, float(bound), bool(lyapunov),
+            values[a:b], final[a:b], status[a:b], lyap[a:b], sharp[a:b],
+        )
+        if warm and status[b - 1] == 0:
+            start_state = final[b - 1].copy()  # the next chunk's first η starts from this attractor
+        else:
+            start_state = theta0
+        if progress is not None:
+            progress(int(b), int(etas.size))
     seconds = time.perf_counter() - start
     if model.explicit_map is not None:
         sharp[:] = np.nan

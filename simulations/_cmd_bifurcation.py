@@ -42,17 +42,29 @@ def run(args) -> int:
             raise InputError(f"--out must end in .json or .npz, got {args.out!r}")
     if args.plot:
         check_output_path(args.plot)
+    transient = parse_count(args.transient, "--transient")
+    keep = parse_count(args.keep, "--keep", 1)
+    steps = etas.size * (transient + keep)
+    bar, chunks = None, 1
+    if steps > 2e7:  # long runs (≳ 0.5 s): a progress bar on stderr, the grid in 20 kernel calls
+        from ._progress import Progress
+
+        bar, chunks = Progress(etas.size, "bifurcation"), 20
     result = orbit_diagram(
         model,
         etas,
         init,
         observables=args.observable or model.state_names[0],
-        transient=parse_count(args.transient, "--transient"),
-        keep=parse_count(args.keep, "--keep", 1),
+        transient=transient,
+        keep=keep,
         warm=args.warm,
         bound=parse_number(args.bound, "--bound"),
         lyapunov=not args.no_lyapunov,
+        progress=(lambda done, total: bar.advance(done - bar.done, note=f"{done}/{total} η")) if bar else None,
+        chunks=chunks,
     )
+    if bar:
+        bar.close()
     record = result.to_dict()
     if args.out:
         if args.out.endswith(".json"):

@@ -194,3 +194,14 @@ def test_continuation_from_a_period_two_orbit_stops_at_its_parent():
     down = [b for b in result.branches if b.period == 2 and b.eta.min() < 3.1]
     assert down and "reached the period-1 orbit" in down[0].message
     assert down[0].eta.min() == pytest.approx(3.0, abs=0.05)
+
+
+def test_orbit_diagram_chunks_match_one_call():
+    etas = np.linspace(2.8, 4.0, 23)
+    for warm in (False, True):
+        whole = orbit_diagram(LOGISTIC, etas, {"x": 0.3}, transient=300, keep=8, warm=warm)
+        calls = []
+        parts = orbit_diagram(LOGISTIC, etas, {"x": 0.3}, transient=300, keep=8, warm=warm, chunks=5,
+                              progress=lambda done, total: calls.append(done))
+        assert calls[-1] == 23 and len(calls) == 5
+        assert np.array_equal(whole.values, parts.values, equal_nan=True)
