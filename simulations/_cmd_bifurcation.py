@@ -91,14 +91,14 @@ def run(args) -> int:
         print_json(record)
         return 0
     periods = result.periods()
-    print(f"{model.label}: {result.message} ({result.seconds:.2f} s in the kernel)")
+    print(f"{model.label}: {result.message} ({result.seconds:.2f} s in the kernel, incl. a first-use numba compile or cache load)")
     print(f"{'eta':>14} {'period':>7} {'lyapunov':>10} {'eta*S/2':>10}  {result.observables[0]} (last values)")
     show = np.unique(np.linspace(0, etas.size - 1, min(etas.size, 21)).astype(int))
     for i in show:
         period = "div" if result.diverged[i] else (str(periods[i]) if periods[i] else "-")
         last = result.values[i, -min(4, result.keep):, 0]
-        ratio = result.eta_sharpness_half[i] if model.explicit_map is None else float("nan")
-        print(f"{etas[i]:14.8g} {period:>7} {result.lyapunov[i, 0]:10.4f} {ratio:10.4f}  "
+        ratio = f"{result.eta_sharpness_half[i]:10.4f}" if model.explicit_map is None else f"{'-':>10}"
+        print(f"{etas[i]:14.8g} {period:>7} {result.lyapunov[i, 0]:10.4f} {ratio}  "
               + " ".join(f"{v:.6g}" for v in last))
     if etas.size > show.size:
         print(f"({show.size} of {etas.size} η shown; --json or --out for all)")
