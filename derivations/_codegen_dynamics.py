@@ -31,7 +31,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import ETA, Model
 
-DYNAMICS_CODEGEN_VERSION = "3"
+DYNAMICS_CODEGEN_VERSION = "4"
 OBSERVABLE_EXTRA = ("loss", "eta_sharpness_half", "inner", "sharpness")
 
 # outcome codes of ``stability_run``
@@ -232,13 +232,14 @@ def lyapunov_kernel(theta0, eta, transient, steps, bound, exponents, final):
 
 
 @njit(cache=True)
-def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bound, with_lyapunov,
+def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bound, with_lyapunov, lyap_extra,
                          obs_out, final_out, status_out, lyap_out, sharp_out):
     """For each η: (warm or cold) start, ``transient`` steps, then ``keep`` recorded observables.
 
     status_out[i]: 0 bounded, 1 diverged (non-finite or |θ_i| > bound). The first η starts at theta0; cold:
     every other η starts at ``restart``; warm: η_i starts from the final state of η_{i-1} unless that one
-    diverged (then at ``restart``). Lyapunov exponents over the recorded steps.
+    diverged (then at ``restart``). Lyapunov exponents over the recorded steps and the last ``lyap_extra``
+    (≤ transient) steps of the transient.
     """
     n = theta0.shape[0]
     n_codes = codes.shape[0]
@@ -254,11 +255,23 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
             cur[:] = theta0
         elif (not warm) or status_out[i - 1] != 0:
             cur[:] = restart
-        status = advance(cur, eta, transient, bound)
+        extra = min(lyap_extra, transient) if with_lyapunov else 0
+        status = advance(cur, eta, transient - extra, bound)
         for a in range(n):
             for b in range(n):
                 Q[a, b] = 1.0 if a == b else 0.0
             sums[a] = 0.0
+        for t in range(extra):
+            if status != 0:
+                break
+            jacobian_into(cur, eta, J)
+            _matmul(J, Q, tmp)
+            Q[:, :] = tmp
+            _gram_schmidt(Q, sums)
+            map_into(cur, eta, nxt)
+            cur[:] = nxt
+            if not _finite_bounded(cur, bound):
+                status = 1
         for t in range(keep):
             if status != 0:
                 for c in range(n_codes):
@@ -280,7 +293,7 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
         if status == 0:
             sharp_out[i] = sharpness_of(cur)
             for a in range(n):
-                lyap_out[i, a] = sums[a] / max(keep, 1) if with_lyapunov else math.nan
+                lyap_out[i, a] = sums[a] / max(keep + extra, 1) if with_lyapunov else math.nan
         else:
             sharp_out[i] = math.nan
             for a in range(n):

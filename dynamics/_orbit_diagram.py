@@ -2,7 +2,8 @@
 
 For each η (one numba call for the whole grid, no per-η Python loop): start at ``init`` (cold) or at the
 previous η's final state (``warm``, unless it diverged), discard ``transient`` steps, record ``keep``
-values of each observable, the Lyapunov exponents over the recorded steps (tangent dynamics + QR), and the
+values of each observable, the Lyapunov exponents over the recorded steps (tangent dynamics + QR; optionally
+also over the end of the transient), and the
 final sharpness S∞. Also the 2/η sharpness equilibrium: η·S∞/2 (1 = exactly at the edge of stability,
 Cohen et al. 2021) and the deficit 2/η − S∞.
 
@@ -72,6 +73,7 @@ class OrbitDiagram:
     final: np.ndarray = field(repr=False)  # (n_eta, n)
     lyapunov: np.ndarray = field(repr=False)  # (n_eta, n), sorted largest first
     sharpness: np.ndarray = field(repr=False)  # S∞ at the final state
+    lyapunov_steps: int = 0
     version: str = package_version()
 
     @property
@@ -115,6 +117,7 @@ class OrbitDiagram:
             "diverged": self.diverged.tolist(),
             "period_estimate": self.periods().tolist(),
             "lyapunov": self.lyapunov.tolist(),
+            "lyapunov_steps": self.lyapunov_steps,
             "version": self.version,
         }
         if self.model.get("model") != "custom-map":
@@ -138,11 +141,15 @@ def orbit_diagram(
     warm: bool = False,
     bound: float = 1e8,
     lyapunov: bool = True,
+    lyapunov_steps: int | None = None,
     progress=None,
     chunks: int = 1,
 ) -> OrbitDiagram:
     """orbit_diagram(model, etas, init, *, observables=("x",), transient=10**4, keep=256, warm=False,
-    bound=1e8, lyapunov=True, progress=None, chunks=1) -> OrbitDiagram (see module docstring).
+    bound=1e8, lyapunov=True, lyapunov_steps=None, progress=None, chunks=1) -> OrbitDiagram (see module docstring).
+
+    ``lyapunov_steps`` (default ``keep``): the exponents average over this many steps, the recorded ones
+    and, when larger than ``keep``, the last ``lyapunov_steps − keep`` of the transient (≤ transient).
 
     ``chunks`` > 1 splits the grid into that many kernel calls (a warm start carries across them) and
     calls ``progress(done, total)`` after each, for a progress bar."""
@@ -153,6 +160,8 @@ def orbit_diagram(
     transient = check_count(transient, "transient")
     keep = check_count(keep, "keep", 1)
     names, codes = resolve_observables(model, observables)
+    lyapunov_steps = keep if lyapunov_steps is None else check_count(lyapunov_steps, "lyapunov_steps", 1)
+    extra = min(max(lyapunov_steps - keep, 0), transient)
     if etas.size * keep * len(names) > MAX_VALUES:
         raise InputError(f"too many recorded values ({etas.size}×{keep}×{len(names)} > {MAX_VALUES}): lower --keep or n")
     module = compile_dynamics(model)
@@ -167,7 +176,7 @@ def orbit_diagram(
     start_state = theta0
     for a, b in zip(edges[:-1], edges[1:]):
         module.orbit_diagram_kernel(
-            etas[a:b], start_state, theta0, bool(warm), transient, keep, codes, float(bound), bool(lyapunov),
+            etas[a:b], start_state, theta0, bool(warm), transient, keep, codes, float(bound), bool(lyapunov), extra,
             values[a:b], final[a:b], status[a:b], lyap[a:b], sharp[a:b],
         )
         if warm and status[b - 1] == 0:
@@ -198,5 +207,6 @@ def orbit_diagram(
         diverged=diverged,
         final=final,
         lyapunov=lyap if lyapunov else np.full_like(lyap, np.nan),
+        lyapunov_steps=(keep + extra) if lyapunov else 0,
         sharpness=sharp,
     )

@@ -26,6 +26,9 @@ def register(sub) -> None:
     parser.add_argument("--warm", action="store_true", help="start each η from the previous η's final state")
     parser.add_argument("--bound", default="1e8", help="divergence bound on |θ_i|")
     parser.add_argument("--no-lyapunov", action="store_true", help="skip the tangent dynamics")
+    parser.add_argument("--lyapunov-steps", default=None,
+                        help="average the Lyapunov exponents over this many final steps (default --keep; "
+                             "more than --keep takes the rest from the end of the transient)")
     parser.add_argument("--out", help="write the full result to this .json or .npz file")
     parser.add_argument("--plot", help="write the orbit diagram + Lyapunov (+ η·S∞/2) figure to this PNG")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -60,6 +63,7 @@ def run(args) -> int:
         warm=args.warm,
         bound=parse_number(args.bound, "--bound"),
         lyapunov=not args.no_lyapunov,
+        lyapunov_steps=parse_count(args.lyapunov_steps, "--lyapunov-steps", 1) if args.lyapunov_steps else None,
         progress=(lambda done, total: bar.advance(done - bar.done, note=f"{done}/{total} η")) if bar else None,
         chunks=chunks,
     )

@@ -205,3 +205,12 @@ def test_orbit_diagram_chunks_match_one_call():
                               progress=lambda done, total: calls.append(done))
         assert calls[-1] == 23 and len(calls) == 5
         assert np.array_equal(whole.values, parts.values, equal_nan=True)
+
+
+def test_orbit_diagram_long_lyapunov_window():
+    diagram = orbit_diagram(LOGISTIC, [4.0], {"x": 0.1234}, transient=4_000_000, keep=16, lyapunov_steps=3_000_000)
+    assert diagram.lyapunov_steps == 3_000_000
+    assert abs(diagram.lyapunov[0, 0] - math.log(2)) < 2e-3
+    # the exponent over the recorded window alone is the same computation as lyapunov_exponents()
+    short = orbit_diagram(LOGISTIC, [2.5], {"x": 0.3}, transient=200, keep=1000)
+    assert short.lyapunov[0, 0] == pytest.approx(math.log(0.5), abs=1e-3)
