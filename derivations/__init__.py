@@ -39,3 +39,13 @@ __all__ = [
 from ._codegen import STATUS_CODES, cache_root, generate_kernel_module, generate_source, kernel_path  # noqa: E402
 
 __all__ += ["STATUS_CODES", "cache_root", "generate_kernel_module", "generate_source", "kernel_path"]
+
+from ._custom_map import custom_map  # noqa: E402
+from ._codegen_dynamics import (  # noqa: E402
+    OUTCOME_CODES,
+    generate_dynamics_module,
+    generate_dynamics_source,
+    observable_codes,
+)
+
+__all__ += ["OUTCOME_CODES", "custom_map", "generate_dynamics_module", "generate_dynamics_source", "observable_codes"]

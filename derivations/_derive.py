@@ -87,6 +87,10 @@ def derive(model: Model) -> Derivation:
 
 @lru_cache(maxsize=32)
 def _derive_cached(model: Model) -> Derivation:
+    if model.explicit_map is not None:  # a map given directly: no loss, no minimisers, no invariants
+        from ._custom_map import derive_explicit_map
+
+        return derive_explicit_map(model)
     theta = sp.Matrix(model.state)
     generic_gradient = sp.Matrix([sp.diff(model.loss, v) for v in model.state])
     generic_map = theta - ETA * generic_gradient
@@ -104,7 +108,8 @@ def _derive_cached(model: Model) -> Derivation:
         if s_min is not None:
             multipliers = tuple(sp.simplify(1 - ETA * lam) for lam in (0, s_min))
             stability = sp.Le(s_min, 2 / ETA)
-            eta_c = sp.simplify(sp.solve(sp.Eq(ETA * s_min, 2), ETA)[0])
+            solutions = sp.solve(sp.Eq(ETA * s_min, 2), ETA)
+            eta_c = sp.simplify(solutions[0]) if solutions else None
 
     invariants = _gradient_flow_invariants(model)
     generic_factors, factors, residuals = [], [], []
@@ -146,31 +151,30 @@ def _top_eigenvalue_closed_form(hessian: sp.Matrix):
     """λ_max of a symmetric 2×2 matrix from its characteristic polynomial; None for larger ones."""
     if hessian.shape != (2, 2):
         return None
-    lam = sp.Symbol("lambda")
     trace, det = hessian.trace(), hessian.det()
-    roots = sp.solve(lam**2 - trace * lam + det, lam)
-    if len(roots) == 1:
-        return roots[0]
-    # λ = tr/2 ± √(tr²/4 − det); the root with the + sign is the larger one.
-    return trace / 2 + sp.sqrt(sp.expand(trace**2 / 4 - det))
+    # λ = tr/2 ± √(tr²/4 − det); the root with the + sign is the larger one. (No sp.solve: it can take
+    # minutes on the quadratic of a custom loss such as log(cosh(s − 1)).)
+    discriminant = sp.expand(trace**2 / 4 - det)
+    if discriminant == 0:
+        return trace / 2
+    return trace / 2 + sp.sqrt(discriminant)
 
 
 def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
     """Roots s* of ℓ' and the sharpness on {u = s*} (restricted to the model's branch when it lies there)."""
     ell = model.outer
     roots = tuple(sp.solve(ell.closed_form(1), ell.var))
-    roots = tuple(r for r in roots if r.is_real is not False)
-    if not roots:
+    roots = tuple(r for r in roots if r.is_real is not False and _positive_number(ell.value_at(2, r)) is not False)
+    if not roots:  # no real s* with ℓ''(s*) > 0: no minimiser set to study
         return (), None
     root = roots[0]
     on_set = generic_hessian.replace(ell.heads[1], sp.Lambda(ell.var, 0)).replace(
         ell.heads[2], sp.Lambda(ell.var, ell.value_at(2, root))
     )
     on_set = model.concrete(on_set)
-    if on_set.rank(simplify=True) == 1:
-        top = on_set.trace()  # rank one: the only non-zero eigenvalue is the trace
-    else:
-        top = sp.Max(*on_set.eigenvals())
+    # On the set ℓ' = 0, so ∇²L = ℓ''(s*)∇u∇uᵀ has rank one and its only non-zero eigenvalue is the trace.
+    # (No rank(simplify=True) test: it can hang on the radicals of a custom loss's roots.)
+    top = on_set.trace()
     if _branch_is_minimal(model, root):
         top = top.subs(model.minimizer_branch)
     return roots, sp.simplify(top)
@@ -180,6 +184,17 @@ def _branch_is_minimal(model: Model, root) -> bool:
     """True when the model's declared minimiser branch lies in {u = s*}."""
     branch = model.minimizer_branch
     return bool(branch) and sp.simplify(model.inner.subs(branch) - root) == 0
+
+
+def _positive_number(value):
+    """True/False when ``value`` evaluates to a real number (> 0 or not), None when it cannot be evaluated."""
+    try:
+        number = complex(sp.N(value, 30))
+    except (TypeError, ValueError):
+        return None
+    if abs(number.imag) > 1e-20 * max(1.0, abs(number.real)):
+        return False
+    return number.real > 0
 
 
 def _gradient_flow_invariants(model: Model, degree: int = 2) -> list:

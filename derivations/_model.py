@@ -42,6 +42,7 @@ class Model:
     loss_spec: Loss | None = None
     reference_point: dict | None = None  # where derive's records also evaluate critical_eta (e.g. {b: 0})
     steps: dict = field(default_factory=dict)  # named SymPy steps of the model's own derivation, shown first
+    explicit_map: tuple | None = None  # a map given directly (custom-map): F(θ; η) expressions, no loss
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -65,6 +66,8 @@ class Model:
         parts = [CODEGEN_VERSION, self.name, ",".join(self.state_names), sp.srepr(self.loss)]
         parts += [f"{f.name}:{sp.srepr(f.var)}:{sp.srepr(f.expr)}" for f in self.functions]
         parts += [sp.srepr(self.oscillating), repr(sorted((k, str(v)) for k, v in self.constants.items()))]
+        if self.explicit_map is not None:
+            parts.append("map:" + ";".join(sp.srepr(e) for e in self.explicit_map))
         payload = "|".join(parts)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -75,6 +78,8 @@ class Model:
             record["loss"] = self.loss_spec.name
             if self.loss_spec.source:
                 record["loss_expr"] = self.loss_spec.source
+        if self.explicit_map is not None:
+            record["map_expr"] = [str(e) for e in self.explicit_map]
         if self.constants:
             record["params"] = {k: float(v) for k, v in self.constants.items()}
         return record

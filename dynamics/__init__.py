@@ -17,3 +17,23 @@ __all__ = [
     "package_version",
     "trajectory",
 ]
+
+from ._continuation import Branch, Continuation, SpecialPoint, continue_orbit  # noqa: E402
+from ._dyn_kernels import compile_dynamics  # noqa: E402
+from ._periodic import PeriodicOrbit, periodic_orbit  # noqa: E402
+
+__all__ += ["Branch", "Continuation", "PeriodicOrbit", "SpecialPoint", "compile_dynamics", "continue_orbit", "periodic_orbit"]
+
+from ._critical import CriticalStepSize, critical_step_size, symbolic_critical_eta  # noqa: E402
+from ._lyapunov import LyapunovSpectrum, lyapunov_exponents  # noqa: E402
+from ._orbit_diagram import OrbitDiagram, orbit_diagram  # noqa: E402
+
+__all__ += [
+    "CriticalStepSize",
+    "LyapunovSpectrum",
+    "OrbitDiagram",
+    "critical_step_size",
+    "lyapunov_exponents",
+    "orbit_diagram",
+    "symbolic_critical_eta",
+]

@@ -12,6 +12,7 @@ FIGURE_JOBS = [
     "simulations._reproduce_single_neuron",
     "simulations._reproduce_two_layer",
     "simulations._reproduce_claims",
+    "simulations._reproduce_bifurcations",
 ]
 
 

@@ -19,6 +19,9 @@ COMMAND_MODULES = [
     "simulations._cmd_reproduce",
     "simulations._cmd_network",
     "simulations._cmd_verify",
+    "simulations._cmd_bifurcation",
+    "simulations._cmd_continue",
+    "simulations._cmd_critical",
 ]
 
 

@@ -1,0 +1,368 @@
+"""Generate the numba kernels of bifurcation analysis for a model (periodic orbits, Lyapunov, orbit diagrams).
+
+generate_dynamics_source(model) -> str;  generate_dynamics_module(model) -> pathlib.Path
+
+The module is self-contained: it holds the spine's kernels (:func:`derivations.generate_source`: ``gd_map``,
+``jacobian``, ``loss``, ``sharpness``, …) followed by
+
+* array adapters ``map_into(θ, η, out)``, ``jacobian_into(θ, η, out)`` (n×n), ``eta_derivative_into(θ, η, out)``
+  with ∂F/∂η derived by SymPy, and ``observable(θ, η, code)`` (state components, loss, η·S/2, the inner
+  product u(θ) of ℓ(u), S);
+* ``orbit_power(θ, η, k, point, M, v, path)``: F^k(θ), M = DF(θ_{k−1})⋯DF(θ_0), v = ∂_η F^k (chain rule);
+* ``lyapunov_kernel``: tangent dynamics Q ← DF·Q with Gram–Schmidt (QR) renormalisation every step;
+* ``orbit_diagram_kernel``: many η values in one call (cold or warm start), transient, K recorded
+  observables, Lyapunov exponents and the final sharpness;
+* ``stability_run``: the long-run outcome classifier of the critical step size (did the orbit leave the
+  linear-stability region η·S/2 ≤ 1, did it converge or diverge).
+
+Files are written once into the kernel cache (``kernels/eoscope_dyn_<slug>_<hash>.py``), atomically.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import sympy as sp
+
+from ._codegen import _function, cache_root, generate_source
+from ._derive import derive
+from ._errors import InputError
+from ._model import ETA, Model
+
+DYNAMICS_CODEGEN_VERSION = "4"
+OBSERVABLE_EXTRA = ("loss", "eta_sharpness_half", "inner", "sharpness")
+
+# outcome codes of ``stability_run``
+OUTCOME_CODES = {"stable": 0, "stable_running": 1, "edge": 2, "unstable_running": 3, "diverged": 4, "left_stable_region": 5}
+
+
+def observable_codes(model: Model) -> dict[str, int]:
+    """Names accepted by the ``observable`` kernel → code (state names first)."""
+    codes = {name: i for i, name in enumerate(model.state_names)}
+    n = model.dimension
+    for j, name in enumerate(OBSERVABLE_EXTRA):
+        codes[name] = n + j
+    return codes
+
+
+def dynamics_kernel_path(model: Model) -> Path:
+    slug = re.sub(r"[^a-z0-9]+", "_", model.name.lower()).strip("_")
+    return cache_root() / "kernels" / f"eoscope_dyn{DYNAMICS_CODEGEN_VERSION}_{slug}_{model.hash}.py"
+
+
+def _unpack(names, source="theta"):
+    return "\n".join(f"    {v} = {source}[{i}]" for i, v in enumerate(names))
+
+
+def generate_dynamics_source(model: Model) -> str:
+    """Full text of the self-contained dynamics kernel module of ``model`` (module docstring)."""
+    base = generate_source(model)
+    derivation = derive(model)
+    names = model.state_names
+    n = len(names)
+    args = ", ".join(names)
+    eta = str(ETA)
+    d_eta = [sp.diff(e, ETA) for e in derivation.gd_map]
+    inner = model.concrete(model.inner) if model.inner is not None else None
+    parts = [
+        f"DIM = {n}",
+        f"HAS_INNER = {inner is not None}",
+        _function("map_eta_derivative", f"{args}, {eta}", d_eta),
+        _function("inner_value", args, [inner], tuple_result=False)
+        if inner is not None
+        else f"@njit(cache=True)\ndef inner_value({args}):\n    return math.nan\n",
+        "@njit(cache=True)\ndef map_into(theta, eta, out):\n"
+        + _unpack(names)
+        + f"\n    r = gd_map({args}, eta)\n"
+        + "\n".join(f"    out[{i}] = r[{i}]" for i in range(n))
+        + "\n",
+        "@njit(cache=True)\ndef jacobian_into(theta, eta, out):\n"
+        + _unpack(names)
+        + f"\n    j = jacobian({args}, eta)\n"
+        + "\n".join(f"    out[{i}, {c}] = j[{i * n + c}]" for i in range(n) for c in range(n))
+        + "\n",
+        "@njit(cache=True)\ndef eta_derivative_into(theta, eta, out):\n"
+        + _unpack(names)
+        + f"\n    r = map_eta_derivative({args}, eta)\n"
+        + "\n".join(f"    out[{i}] = r[{i}]" for i in range(n))
+        + "\n",
+        "@njit(cache=True)\ndef observable(theta, eta, code):\n"
+        + _unpack(names)
+        + f"\n    if code < {n}:\n        return theta[code]\n"
+        + f"    if code == {n}:\n        return float(loss({args}))\n"
+        + f"    if code == {n + 1}:\n        return 0.5 * eta * sharpness({args})\n"
+        + f"    if code == {n + 2}:\n        return inner_value({args})\n"
+        + f"    if code == {n + 3}:\n        return float(sharpness({args}))\n"
+        + "    return math.nan\n",
+        "@njit(cache=True)\ndef sharpness_of(theta):\n" + _unpack(names) + f"\n    return float(sharpness({args}))\n",
+        "@njit(cache=True)\ndef step_info(theta, eta, out):\n"
+        + _unpack(names)
+        + f"\n    r = gd_step({args}, eta)\n"
+        + "\n".join(f"    out[{i}] = r[{i}]" for i in range(n))
+        + f"\n    return r[{n}], r[{n + 1}]\n",
+        _advance_source(names),
+        _GENERIC_KERNELS,
+    ]
+    header = f"# --- eoscope dynamics kernels (v{DYNAMICS_CODEGEN_VERSION}) ---"
+    return base + "\n\n" + header + "\n" + "\n\n".join(parts) + "\n"
+
+
+def _advance_source(names) -> str:
+    """``advance(theta, eta, steps, bound)``: iterate F in place with the state in local scalars (no array
+    traffic per step); returns 0, or 1 at the first step that is non-finite or beyond ``bound``."""
+    args = ", ".join(names)
+    load = "\n".join(f"    {v} = theta[{i}]" for i, v in enumerate(names))
+    store = "\n".join(f"    theta[{i}] = {v}" for i, v in enumerate(names))
+    unpack = ", ".join(names) + ("," if len(names) == 1 else "")
+    check = " or ".join(f"not (abs({v}) <= bound)" for v in names)  # NaN fails every comparison
+    return (
+        "@njit(cache=True)\ndef advance(theta, eta, steps, bound):\n"
+        f"{load}\n    status = 0\n    for _ in range(steps):\n"
+        f"        {unpack} = gd_map({args}, eta)\n"
+        f"        if {check}:\n            status = 1\n            break\n"
+        f"{store}\n    return status\n"
+    )
+
+
+_GENERIC_KERNELS = '''
+@njit(cache=True)
+def _matmul(a, b, out):
+    n = a.shape[0]
+    m = b.shape[1]
+    for i in range(n):
+        for j in range(m):
+            s = 0.0
+            for l in range(a.shape[1]):
+                s += a[i, l] * b[l, j]
+            out[i, j] = s
+
+
+@njit(cache=True)
+def orbit_power(theta, eta, k, point, M, v, path):
+    """F^k(θ) into point, M = DF(θ_{k-1})...DF(θ_0), v = d/dη F^k(θ; η), path[j] = θ_j."""
+    n = theta.shape[0]
+    cur = theta.copy()
+    nxt = np.empty(n)
+    J = np.empty((n, n))
+    tmp = np.empty((n, n))
+    d = np.empty(n)
+    for i in range(n):
+        v[i] = 0.0
+        for j in range(n):
+            M[i, j] = 1.0 if i == j else 0.0
+    for step in range(k):
+        for i in range(n):
+            path[step, i] = cur[i]
+        jacobian_into(cur, eta, J)
+        eta_derivative_into(cur, eta, d)
+        for i in range(n):
+            s = d[i]
+            for l in range(n):
+                s += J[i, l] * v[l]
+            nxt[i] = s
+        for i in range(n):
+            v[i] = nxt[i]
+        _matmul(J, M, tmp)
+        M[:, :] = tmp
+        map_into(cur, eta, nxt)
+        cur[:] = nxt
+    point[:] = cur
+
+
+@njit(cache=True)
+def _gram_schmidt(Q, sums):
+    """Orthonormalise the columns of Q in place (modified Gram-Schmidt = QR); add log R_ii to sums."""
+    n = Q.shape[0]
+    for i in range(n):
+        for j in range(i):
+            s = 0.0
+            for l in range(n):
+                s += Q[l, i] * Q[l, j]
+            for l in range(n):
+                Q[l, i] -= s * Q[l, j]
+        norm = 0.0
+        for l in range(n):
+            norm += Q[l, i] * Q[l, i]
+        norm = math.sqrt(norm)
+        sums[i] += math.log(norm) if norm > 0.0 else -math.inf
+        if norm > 0.0:
+            for l in range(n):
+                Q[l, i] /= norm
+
+
+@njit(cache=True)
+def _finite_bounded(theta, bound):
+    for i in range(theta.shape[0]):
+        if not math.isfinite(theta[i]) or abs(theta[i]) > bound:
+            return False
+    return True
+
+
+@njit(cache=True)
+def lyapunov_kernel(theta0, eta, transient, steps, bound, exponents, final):
+    """Lyapunov exponents over ``steps`` steps after ``transient``; returns 0 (bounded) or 1 (diverged)."""
+    n = theta0.shape[0]
+    cur = theta0.copy()
+    nxt = np.empty(n)
+    if advance(cur, eta, transient, bound) != 0:
+        final[:] = cur
+        exponents[:] = math.nan
+        return 1
+    Q = np.eye(n)
+    J = np.empty((n, n))
+    tmp = np.empty((n, n))
+    sums = np.zeros(n)
+    for t in range(steps):
+        jacobian_into(cur, eta, J)
+        _matmul(J, Q, tmp)
+        Q[:, :] = tmp
+        _gram_schmidt(Q, sums)
+        map_into(cur, eta, nxt)
+        cur[:] = nxt
+        if not _finite_bounded(cur, bound):
+            final[:] = cur
+            exponents[:] = math.nan
+            return 1
+    final[:] = cur
+    for i in range(n):
+        exponents[i] = sums[i] / max(steps, 1)
+    return 0
+
+
+@njit(cache=True)
+def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bound, with_lyapunov, lyap_extra,
+                         obs_out, final_out, status_out, lyap_out, sharp_out):
+    """For each η: (warm or cold) start, ``transient`` steps, then ``keep`` recorded observables.
+
+    status_out[i]: 0 bounded, 1 diverged (non-finite or |θ_i| > bound). The first η starts at theta0; cold:
+    every other η starts at ``restart``; warm: η_i starts from the final state of η_{i-1} unless that one
+    diverged (then at ``restart``). Lyapunov exponents over the recorded steps and the last ``lyap_extra``
+    (≤ transient) steps of the transient.
+    """
+    n = theta0.shape[0]
+    n_codes = codes.shape[0]
+    cur = theta0.copy()
+    nxt = np.empty(n)
+    Q = np.empty((n, n))
+    J = np.empty((n, n))
+    tmp = np.empty((n, n))
+    sums = np.zeros(n)
+    for i in range(etas.shape[0]):
+        eta = etas[i]
+        if i == 0:
+            cur[:] = theta0
+        elif (not warm) or status_out[i - 1] != 0:
+            cur[:] = restart
+        extra = min(lyap_extra, transient) if with_lyapunov else 0
+        status = advance(cur, eta, transient - extra, bound)
+        for a in range(n):
+            for b in range(n):
+                Q[a, b] = 1.0 if a == b else 0.0
+            sums[a] = 0.0
+        for t in range(extra):
+            if status != 0:
+                break
+            jacobian_into(cur, eta, J)
+            _matmul(J, Q, tmp)
+            Q[:, :] = tmp
+            _gram_schmidt(Q, sums)
+            map_into(cur, eta, nxt)
+            cur[:] = nxt
+            if not _finite_bounded(cur, bound):
+                status = 1
+        for t in range(keep):
+            if status != 0:
+                for c in range(n_codes):
+                    obs_out[i, t, c] = math.nan
+                continue
+            for c in range(n_codes):
+                obs_out[i, t, c] = observable(cur, eta, codes[c])
+            if with_lyapunov:
+                jacobian_into(cur, eta, J)
+                _matmul(J, Q, tmp)
+                Q[:, :] = tmp
+                _gram_schmidt(Q, sums)
+            map_into(cur, eta, nxt)
+            cur[:] = nxt
+            if not _finite_bounded(cur, bound):
+                status = 1
+        status_out[i] = status
+        final_out[i, :] = cur
+        if status == 0:
+            sharp_out[i] = sharpness_of(cur)
+            for a in range(n):
+                lyap_out[i, a] = sums[a] / max(keep + extra, 1) if with_lyapunov else math.nan
+        else:
+            sharp_out[i] = math.nan
+            for a in range(n):
+                lyap_out[i, a] = math.nan
+
+
+@njit(cache=True)
+def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, criterion, final):
+    """Long-run outcome of the map from theta0 at eta: does the orbit ever leave linear stability?
+
+    criterion 0: a step with η·S(θ)/2 > 1 (outside the linear-stability region of GD);
+    criterion 1: a step that amplifies the oscillating coordinate, |osc(θ_{k+1})| > |osc(θ_k)| (x of ℓ(xy)).
+    Returns (code, steps, worst): code 0 stable (converged, never left), 1 stable_running (never left, not
+    converged by max_steps), 2 edge (left, then converged: edge of stability), 3 unstable_running,
+    4 diverged, 5 left_stable_region (stop_on_exit: stopped at the first exit); worst = max η·S/2
+    (criterion 0) or max |osc_{k+1}/osc_k| (criterion 1) over the run.
+    """
+    n = theta0.shape[0]
+    cur = theta0.copy()
+    nxt = np.empty(n)
+    left = False
+    worst = 0.0
+    step = 0
+    previous_osc = math.nan
+    while True:
+        if not _finite_bounded(cur, bound):
+            final[:] = cur
+            return 4, step, worst
+        grad_sq, osc = step_info(cur, eta, nxt)
+        if criterion == 0:
+            ratio = 0.5 * eta * sharpness_of(cur)
+        elif step > 0 and previous_osc != 0.0:
+            ratio = abs(osc / previous_osc)
+        else:
+            ratio = 0.0
+        previous_osc = osc
+        if ratio > worst:
+            worst = ratio
+        if ratio > 1.0:
+            left = True
+            if stop_on_exit:
+                final[:] = cur
+                return 5, step, worst
+        if grad_sq < tol * tol or (HAS_OSCILLATION and abs(osc) < tol):
+            final[:] = cur
+            return (2 if left else 0), step, worst
+        if step >= max_steps:
+            final[:] = cur
+            return (3 if left else 1), step, worst
+        cur[:] = nxt
+        step += 1
+'''
+
+
+def generate_dynamics_module(model: Model) -> Path:
+    """generate_dynamics_module(model) -> Path of the generated module (written once, atomically)."""
+    path = dynamics_kernel_path(model)
+    if path.exists():
+        return path
+    source = generate_dynamics_source(model)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(source)
+        if path.exists():
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write the kernel cache at {path.parent}: {exc.strerror} (set EOSCOPE_CACHE_DIR)") from None
+    return path

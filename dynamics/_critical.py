@@ -1,0 +1,228 @@
+"""critical_step_size(model, init, ...) -> CriticalStepSize: η_c symbolically, and a certified numeric bracket.
+
+* Symbolic: the derivation's η_c = 2/S* solves η·S(θ*) = 2 on the minimiser family (2/(ℓ''(0)y²) for ℓ(xy),
+  8π/d² for the mean model at b = 0). It is evaluated at the gradient-flow limit of ``init`` (from the
+  conserved invariant: y∞² = y0² − x0² for ℓ(xy)); coordinates that the limit does not fix keep their
+  initial value. So ``eta_c_symbolic`` is the stability boundary of the *gradient-flow limit*.
+* Numeric: bisection on a classifier of the long-run outcome of GD *from this init*: "unstable" when some
+  step amplifies the oscillating coordinate, |osc(θ_{k+1})| > |osc(θ_k)| (the orbit leaves linear
+  stability and GD goes to the edge of stability or diverges), "stable" when no step of the run does (it
+  converged, or reached ``max_steps`` still contracting). Models without an oscillating coordinate use a
+  step with η·S(θ_k)/2 > 1 instead. Both ends of the returned bracket were classified by full runs
+  (stable at ``lo``, unstable at ``hi``), and (hi − lo) ≤ tol·min(1, hi) (relative and absolute).
+
+The two values measure different things; they agree as the oscillating coordinate's start goes to 0
+(Ahn et al. 2023, §2: the threshold of the single-neuron model is y∞² = 2/(ηℓ''(0))).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from derivations import OUTCOME_CODES, InputError, Model, derive
+
+from ._dyn_kernels import compile_dynamics
+from ._lyapunov import check_count
+from ._trajectory import check_init
+from ._version import package_version
+
+OUTCOME_NAMES = {code: name for name, code in OUTCOME_CODES.items()}
+UNSTABLE = {"edge", "unstable_running", "diverged", "left_stable_region"}
+
+
+@dataclass(frozen=True, eq=False)
+class CriticalStepSize:
+    """Result of :func:`critical_step_size`: inputs, status, message, symbolic η_c and the numeric bracket."""
+
+    model: dict
+    init: dict
+    tol: float
+    max_steps: int
+    criterion: str
+    status: str
+    message: str
+    eta_c_symbolic: float | None
+    eta_c_expr: str | None
+    eta_c_general: str | None
+    bracket: tuple
+    evaluations: int
+    outcome_lo: dict = field(default_factory=dict)
+    outcome_hi: dict = field(default_factory=dict)
+    version: str = package_version()
+
+    @property
+    def midpoint(self) -> float:
+        return 0.5 * (self.bracket[0] + self.bracket[1])
+
+    @property
+    def relative_difference(self) -> float | None:
+        """|midpoint − η_c,symbolic| / η_c,symbolic."""
+        if self.eta_c_symbolic is None:
+            return None
+        return abs(self.midpoint - self.eta_c_symbolic) / self.eta_c_symbolic
+
+    def to_dict(self) -> dict:
+        symbolic_inside = None
+        if self.eta_c_symbolic is not None:
+            symbolic_inside = bool(self.bracket[0] <= self.eta_c_symbolic <= self.bracket[1])
+        return {
+            "model": self.model,
+            "init": self.init,
+            "tol": self.tol,
+            "max_steps": self.max_steps,
+            "criterion": self.criterion,
+            "status": self.status,
+            "message": self.message,
+            "eta_c_symbolic": self.eta_c_symbolic,
+            "eta_c_expr": self.eta_c_expr,
+            "eta_c_general": self.eta_c_general,
+            "bracket": list(self.bracket),
+            "bracket_midpoint": self.midpoint,
+            "bracket_relative_width": (self.bracket[1] - self.bracket[0]) / self.bracket[1],
+            "relative_difference": self.relative_difference,
+            "symbolic_inside_bracket": symbolic_inside,
+            "evaluations": self.evaluations,
+            "outcome_lo": self.outcome_lo,
+            "outcome_hi": self.outcome_hi,
+            "version": self.version,
+        }
+
+
+def symbolic_critical_eta(model: Model, init: dict):
+    """(value, expression in the initial values, general expression) of η_c at the gradient-flow limit of init.
+
+    None values when the derivation has no critical step size for this model.
+    """
+    derivation = derive(model)
+    general = derivation.critical_eta
+    if general is None:
+        return None, None, None
+    expr = general
+    flow = derivation.gradient_flow_limit
+    if isinstance(flow, sp.Equality):
+        lhs, rhs = flow.lhs, flow.rhs
+        if lhs.is_Pow and lhs.base in model.state:
+            expr = expr.subs(lhs, rhs).subs(lhs.base, sp.sqrt(rhs))
+        elif lhs in model.state:
+            expr = expr.subs(lhs, rhs)
+    initial = {v: sp.Symbol(f"{v}0", real=True) for v in model.state}
+    expr = sp.simplify(expr.subs(initial))
+    value = expr.subs({initial[v]: sp.Float(init[str(v)], 30) for v in model.state})
+    try:
+        number = float(sp.N(value, 20))
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        number = None
+    return number, expr, general
+
+
+def _classify(module, theta0, eta, max_steps, tol, bound, criterion, stop_on_exit=True):
+    final = np.empty(theta0.shape[0])
+    code, steps, worst = module.stability_run(theta0, float(eta), max_steps, tol, bound, stop_on_exit, criterion, final)
+    name = OUTCOME_NAMES[int(code)]
+    return name, {"eta": float(eta), "outcome": name, "steps": int(steps), "worst_ratio": float(worst),
+                  "final": final.tolist()}
+
+
+def critical_step_size(
+    model: Model,
+    init: dict,
+    *,
+    tol: float = 1e-10,
+    max_steps: int = 200_000,
+    eta_range=None,
+    convergence_tol: float = 1e-12,
+    bound: float = 1e8,
+) -> CriticalStepSize:
+    """critical_step_size(model, init, *, tol=1e-10, max_steps=200000, eta_range=None) -> CriticalStepSize
+
+    ``tol`` bounds the width of the bracket, hi − lo ≤ tol·min(1, hi); ``eta_range`` an optional starting bracket (a, b) that must
+    be classified stable at a and unstable at b. See the module docstring.
+    """
+    if model.explicit_map is not None:
+        raise InputError("critical needs a GD model (a loss and its sharpness), not a custom map")
+    theta0 = check_init(model, init)
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and 0 < tol < 1):
+        raise InputError(f"--tol must be in (0, 1) (relative bracket width), got {tol!r}")
+    if tol < 1e-15:
+        raise InputError(f"--tol {tol:g} is below float64 resolution (use ≥ 1e-15)")
+    max_steps = check_count(max_steps, "max_steps", 1)
+    module = compile_dynamics(model)
+    criterion = 1 if model.oscillating is not None else 0
+    criterion_name = "oscillation_amplified" if criterion else "sharpness_above_2_over_eta"
+    names = model.state_names
+    init_record = dict(zip(names, map(float, theta0)))
+    value, expr, general = symbolic_critical_eta(model, init_record)
+    evaluations = 0
+
+    def unstable(eta):
+        nonlocal evaluations
+        evaluations += 1
+        name, _ = _classify(module, theta0, eta, max_steps, convergence_tol, bound, criterion)
+        return name in UNSTABLE
+
+    if eta_range is not None:
+        lo, hi = (float(v) for v in eta_range)
+        if not (0 < lo < hi and math.isfinite(hi)):
+            raise InputError(f"--eta-range must satisfy 0 < a < b, got {lo:g}:{hi:g}")
+        if unstable(lo) or not unstable(hi):
+            raise InputError(f"--eta-range {lo:g}:{hi:g} does not bracket the transition (need stable at a, unstable at b)")
+    else:
+        guess = value
+        if guess is None:
+            s0 = float(module.sharpness_of(theta0))
+            if not (math.isfinite(s0) and s0 > 0):
+                raise InputError("no symbolic critical step size and no positive sharpness at init to start from")
+            guess = 2.0 / s0
+        lo, hi = guess / 1.25, guess * 1.25
+        for _ in range(80):
+            if not unstable(lo):
+                break
+            hi, lo = lo, lo / 2
+        else:
+            raise InputError("no stable step size found below the guess (GD is unstable for every η tried)")
+        for _ in range(80):
+            if unstable(hi):
+                break
+            lo, hi = hi, hi * 2
+        else:
+            raise InputError("no unstable step size found above the guess (GD stays stable for every η tried)")
+    while hi - lo > tol * min(1.0, hi):  # both a relative and an absolute width
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if unstable(mid):
+            hi = mid
+        else:
+            lo = mid
+    _, outcome_lo = _classify(module, theta0, lo, max_steps, convergence_tol, bound, criterion, stop_on_exit=False)
+    _, outcome_hi = _classify(module, theta0, hi, max_steps, convergence_tol, bound, criterion, stop_on_exit=False)
+    certified = outcome_lo["outcome"] in {"stable", "stable_running"} and outcome_hi["outcome"] in UNSTABLE
+    status = "certified" if certified else "uncertified"
+    message = f"bracket [{lo:.15g}, {hi:.15g}] (relative width {(hi - lo) / hi:.1e}) after {evaluations} runs"
+    if value is not None:
+        message += f"; symbolic η_c = {value:.15g}, relative difference {abs(0.5 * (lo + hi) - value) / value:.2e}"
+    else:
+        message += "; no symbolic critical step size for this model/init"
+    if not certified:
+        message += f"; endpoint re-run outcomes: lo {outcome_lo['outcome']}, hi {outcome_hi['outcome']}"
+    return CriticalStepSize(
+        model=model.describe(),
+        init=init_record,
+        tol=float(tol),
+        max_steps=max_steps,
+        criterion=criterion_name,
+        status=status,
+        message=message,
+        eta_c_symbolic=value,
+        eta_c_expr=str(expr) if expr is not None else None,
+        eta_c_general=str(general) if general is not None else None,
+        bracket=(float(lo), float(hi)),
+        evaluations=evaluations,
+        outcome_lo=outcome_lo,
+        outcome_hi=outcome_hi,
+    )
