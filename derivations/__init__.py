@@ -32,3 +32,7 @@ __all__ = [
 from ._codegen import STATUS_CODES, cache_root, generate_kernel_module, generate_source, kernel_path  # noqa: E402
 
 __all__ += ["STATUS_CODES", "cache_root", "generate_kernel_module", "generate_source", "kernel_path"]
+
+from ._codegen_grid import GRID_STATUS_CODES, generate_grid_module, generate_grid_source, grid_kernel_path  # noqa: E402
+
+__all__ += ["GRID_STATUS_CODES", "generate_grid_module", "generate_grid_source", "grid_kernel_path"]

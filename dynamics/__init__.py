@@ -17,3 +17,7 @@ __all__ = [
     "package_version",
     "trajectory",
 ]
+
+from ._grid import GRID_FIELDS, GRID_STATUS_CODES, GRID_STATUS_NAMES, MAX_PERIOD, GridResult, compile_grid, grid_run  # noqa: E402
+
+__all__ += ["GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]
