@@ -15,14 +15,15 @@ Generated functions (state arguments in declaration order):
 
 * ``step(*θ, eta) -> (F(θ)..., |∇L(θ)|², osc(θ))`` (vector maths), ``loss``, ``hessian``, ``sharpness``
   (``math.*``, used once per point);
-* ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, period_tol, state[N, n],
+* ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, dense_steps, period_tol, state[N, n],
   steps[N], status[N], period[N], sharpness[N], loss0[N], loss_final[N], max_loss[N], loss_rises[N],
   sign_flips[N], tail[N, K, n])``: lanes are grouped in blocks of ``BLOCK`` points (a ``prange`` over
   blocks); a block advances all its lanes ``check_every`` steps at a time with no branch in the lane
   loop (a lane that meets a stopping rule keeps its state through a select) and stops when no lane is
   running. Stopping rules per lane, checked before each step exactly as ``run_trajectory`` does:
   diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol or |osc| < tol), max_steps.
-  At every check (every ``check_every`` steps) the loss of each lane is sampled: ``max_loss`` is the
+  At every check (after each of the first ``dense_steps`` steps, where catapult and EoS spikes start,
+  then every ``check_every`` steps) the loss of each lane is sampled: ``max_loss`` is the
   largest sample (the catapult height, sampled), ``loss_rises`` counts samples larger than the previous one
   by more than 1e-12 relative. ``sign_flips`` counts steps where osc(θ) changes sign (every step).
   A lane still running at ``max_steps`` is probed for 2·``MAX_PERIOD`` further steps: the smallest
@@ -45,10 +46,10 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "1"
+GRID_CODEGEN_VERSION = "2"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
-DEFAULT_BLOCK = 16
+DEFAULT_BLOCK = 64
 
 
 class _GridPrinter(_KernelPrinter):
@@ -186,7 +187,7 @@ def _block_source(names: tuple) -> str:
     pairs = list(zip(cur, new))
     return f'''
 @njit(cache=True)
-def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, period_tol, state, steps, status,
+def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status,
                period, sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
     """Advance the points start … start+BLOCK−1 (see the module docstring)."""
     total = theta0.shape[0]
@@ -208,7 +209,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, period_to
         {at("posc")} = step({lane_state}, {at("eta")})[{n + 1}]
     k = 0
     while k < max_steps:
-        m = min(check_every, max_steps - k)
+        m = min(1 if k < dense_steps else check_every, max_steps - k)
         for _j in range(m):
             for _l in range(BLOCK):
 {lines("{c} = _L[{i} * BLOCK + _l]", 16, pairs)}
@@ -317,12 +318,12 @@ def generate_grid_source(model: Model, block: int = DEFAULT_BLOCK) -> str:
         _block_source(names),
         '''
 @njit(cache=True, parallel=True)
-def run_grid(theta0, eta, max_steps, tol, bound, check_every, period_tol, state, steps, status, period,
+def run_grid(theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status, period,
              sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
     """All points of a grid, BLOCK lanes at a time, blocks in parallel (see the module docstring)."""
     nblocks = (theta0.shape[0] + BLOCK - 1) // BLOCK
     for b in prange(nblocks):
-        _run_block(b * BLOCK, theta0, eta, max_steps, tol, bound, check_every, period_tol, state, steps,
+        _run_block(b * BLOCK, theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps,
                    status, period, sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail)
 ''',
     ]
@@ -335,7 +336,7 @@ def run_grid(theta0, eta, max_steps, tol, bound, check_every, period_tol, state,
 
 
 def generate_grid_module(model: Model, block: int = DEFAULT_BLOCK) -> Path:
-    """generate_grid_module(model, block=16) -> Path of the generated grid module (written once, atomically)."""
+    """generate_grid_module(model, block=64) -> Path of the generated grid module (written once, atomically)."""
     path = grid_kernel_path(model, block)
     if path.exists():
         return path

@@ -35,7 +35,7 @@ _MODULES: dict = {}
 
 
 def compile_grid(model: Model, block: int = DEFAULT_BLOCK):
-    """compile_grid(model, block=16) -> module: the generated grid module of ``model`` (imported once)."""
+    """compile_grid(model, block=64) -> module: the generated grid module of ``model`` (imported once)."""
     key = (model.hash, block)
     module = _MODULES.get(key)
     if module is None:
@@ -53,6 +53,7 @@ class GridResult:
     tol: float
     bound: float
     check_every: int
+    dense_steps: int
     period_tol: float
     state: np.ndarray = field(repr=False)
     steps: np.ndarray = field(repr=False)
@@ -90,18 +91,21 @@ def grid_run(
     tol: float = 1e-12,
     bound: float = 1e8,
     check_every: int = 16,
+    dense_steps: int = 16,
     period_tol: float = 1e-9,
     tail: int = 0,
     block: int = DEFAULT_BLOCK,
 ) -> GridResult:
     """grid_run(model, eta[N], theta0[N, n], *, max_steps=20000, tol=1e-12, bound=1e8, check_every=16,
-    period_tol=1e-9, tail=0) -> GridResult
+    dense_steps=16, period_tol=1e-9, tail=0, block=64) -> GridResult
 
     Iterate θ ← θ − η∇L(θ) from every row of ``theta0`` with its own η. Statuses:
     ``GRID_STATUS_CODES`` (converged, diverged, max_steps, periodic [``period`` = k ≤ 16], unclassified).
     η·S/2 is reported next to the final sharpness S (1 = exactly at the edge of stability).
     """
     check_grid_options(max_steps, tol, bound, check_every, period_tol, tail)
+    if int(dense_steps) != dense_steps or dense_steps < 0:
+        raise InputError(f"dense_steps must be a non-negative integer, got {dense_steps!r}")
     theta0 = np.ascontiguousarray(theta0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64).reshape(-1)
     n = model.dimension
@@ -128,7 +132,7 @@ def grid_run(
     tail_out = np.empty((count, int(tail), n))
     if count:
         module.run_grid(
-            theta0, eta, int(max_steps), float(tol), float(bound), int(check_every), float(period_tol),
+            theta0, eta, int(max_steps), float(tol), float(bound), int(check_every), int(dense_steps), float(period_tol),
             out["state"], out["steps"], out["status"], out["period"], out["sharpness"], out["loss0"],
             out["loss_final"], out["max_loss"], out["loss_rises"], out["sign_flips"], tail_out,
         )
@@ -138,6 +142,7 @@ def grid_run(
         tol=float(tol),
         bound=float(bound),
         check_every=int(check_every),
+        dense_steps=int(dense_steps),
         period_tol=float(period_tol),
         eta_sharpness_half=eta * out["sharpness"] / 2,
         tail=tail_out,
