@@ -92,12 +92,12 @@ def grid_run(
     bound: float = 1e8,
     check_every: int = 16,
     dense_steps: int = 16,
-    period_tol: float = 1e-9,
+    period_tol: float = 1e-12,
     tail: int = 0,
     block: int = DEFAULT_BLOCK,
 ) -> GridResult:
     """grid_run(model, eta[N], theta0[N, n], *, max_steps=20000, tol=1e-12, bound=1e8, check_every=16,
-    dense_steps=16, period_tol=1e-9, tail=0, block=64) -> GridResult
+    dense_steps=16, period_tol=1e-12, tail=0, block=64) -> GridResult
 
     Iterate θ ← θ − η∇L(θ) from every row of ``theta0`` with its own η. Statuses:
     ``GRID_STATUS_CODES`` (converged, diverged, max_steps, periodic [``period`` = k ≤ 16], unclassified).

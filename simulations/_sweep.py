@@ -58,7 +58,7 @@ DEFAULT_OPTIONS = {
     "bound": 1e8,
     "check_every": 16,
     "dense_steps": 16,
-    "period_tol": 1e-9,
+    "period_tol": 1e-12,
     "tail": 0,
 }
 
@@ -205,7 +205,9 @@ class _Plan:
         return list(np.ndindex(*self.tile_grid))
 
 
-def plan_sweep(model, eta, axes: dict, *, eta_scale: str = "linear", options: dict | None = None, tile=None) -> _Plan:
+def plan_sweep(
+    model, eta, axes: dict, *, eta_scale: str = "linear", options: dict | None = None, tile=None, tile_points: int = TILE_POINTS
+) -> _Plan:
     """Validate everything (InputError) and lay out the grid and its tiles; touches no file."""
     spec = model_spec(model)
     model = model if isinstance(model, Model) else model_from_spec(spec)
@@ -243,7 +245,7 @@ def plan_sweep(model, eta, axes: dict, *, eta_scale: str = "linear", options: di
     specs.update({n + "0": given[n].spec() for n in names})
     shape = tuple(len(coords[d]) for d in dims)
     if tile is None:
-        tile = _tile_shape(shape)
+        tile = _tile_shape(shape, int(tile_points))
     else:
         tile = tuple(int(t) for t in tile)
         if len(tile) != len(shape) or any(t < 1 for t in tile):
@@ -361,10 +363,11 @@ def sweep(
     scheduler=None,
     progress=None,
     tile=None,
+    tile_points: int = TILE_POINTS,
     **options,
 ):
     """sweep(model, eta, axes, *, eta_scale="linear", store=None, resume=False, overwrite=False,
-    scheduler=None, progress=None, tile=None, **options) -> xarray.Dataset
+    scheduler=None, progress=None, tile=None, tile_points=2**15, **options) -> xarray.Dataset
 
     ``eta`` and each ``axes[name0]`` are ``"a:b:n"``, a number, or an :class:`Axis`; ``options`` are the
     kernel options of :data:`DEFAULT_OPTIONS`. ``scheduler`` is a dask.distributed address
@@ -374,7 +377,7 @@ def sweep(
     ``loss_rises``, ``sign_flips`` (and ``tail``), and the manifest in ``attrs``. With ``store`` the same
     Dataset is read back from the zarr store (see the module docstring).
     """
-    plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile)
+    plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points)
     manifest = _manifest(plan)
     if store is None:
         return _run_in_memory(plan, manifest, scheduler, progress)

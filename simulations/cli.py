@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "simulations._cmd_derive",
     "simulations._cmd_simulate",
     "simulations._cmd_reproduce",
+    "simulations._cmd_phase",
 ]
 
 
