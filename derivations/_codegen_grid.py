@@ -70,15 +70,17 @@ class _GridPrinter(_KernelPrinter):
 
 _GRID_PRINTER = _GridPrinter({"fully_qualified_modules": True, "standard": "python3"})
 
-# Branch-free tanh. t = |x| clamped to 20 (tanh(20) rounds to 1). With a = −2t (t < ln3/2) or a = 2t,
-# u = expm1(a) from a = k·ln2 + r (Cody–Waite), expm1(r) = r + r²·q(r) (Taylor to r¹³, |r| ≤ ln2/2:
-# truncation < 2e-17 relative), u = 2^k·expm1(r) + (2^k − 1) with 2^k = float(1 << (k+3))/8 exact.
-# tanh t = −u/(u+2) for small t, 1 − 2/(u+2) above: as in musl/fdlibm, so that errors are damped.
+# Branch-free tanh following fdlibm/glibc's s_tanh.c (so that it rounds like math.tanh): t = |x| clamped
+# to 20 (tanh(20) rounds to 1); t < 1: u = expm1(−2t), tanh t = −u/(u+2); t ≥ 1: u = expm1(2t),
+# tanh t = 1 − 2/(u+2). expm1(a) is computed near-correctly-rounded without libm: a = k·ln2 + r (Cody–Waite,
+# with the reduction error kept), expm1(r) = r + r²·q(r) (Taylor to r¹⁵, |r| ≤ ln2/2: truncation < 1e-18
+# relative) carried as a double-double, 2^k = float(1 << (k+3))/8 exact, and
+# u = (2^k − 1) + 2^k·expm1(r) summed with an error-free TwoSum; the final quotient is corrected with
+# Dekker's exact product, so the result is close to correctly rounded.
 _VTANH_SOURCE = '''
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e+00
-_TANH_SPLIT = 0.5493061443340548  # ln(3)/2
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -86,12 +88,19 @@ def _vtanh(x):
     """tanh(x) without libm calls (vectorisable); ≤ 2 ulp from math.tanh (tests/derivations)."""
     t = abs(x)
     t = 20.0 if t > 20.0 else t
-    small = t < _TANH_SPLIT
+    small = t < 1.0
     a = -2.0 * t if small else 2.0 * t
     kf = math.floor(a * _INV_LN2 + 0.5)
-    kf = kf if kf >= -3.0 else -3.0
-    r = (a - kf * _LN2_HI) - kf * _LN2_LO
-    q = 1.0 / 6227020800.0
+    kf = kf if kf >= -3.0 else -3.0  # also maps nan to a harmless shift
+    hi = a - kf * _LN2_HI
+    lo = kf * _LN2_LO
+    r = hi - lo
+    rc = (hi - r) - lo
+    q = 1.0 / 355687428096000.0
+    q = q * r + 1.0 / 20922789888000.0
+    q = q * r + 1.0 / 1307674368000.0
+    q = q * r + 1.0 / 87178291200.0
+    q = q * r + 1.0 / 6227020800.0
     q = q * r + 1.0 / 479001600.0
     q = q * r + 1.0 / 39916800.0
     q = q * r + 1.0 / 3628800.0
@@ -103,13 +112,38 @@ def _vtanh(x):
     q = q * r + 1.0 / 24.0
     q = q * r + 1.0 / 6.0
     q = q * r + 0.5
-    p = r + (r * r) * q
+    r2q = (r * r) * q
+    p = r + r2q
+    p_lo = ((r - p) + r2q) + rc * (1.0 + p)
     scale = float(1 << (int(kf) + 3)) * 0.125
-    u = scale * p + (scale - 1.0)
+    big = scale - 1.0
+    part = scale * p
+    s = big + part
+    bb = s - big
+    err = (big - (s - bb)) + (part - bb)
+    c = err + scale * p_lo
+    u = s + c
+    u_lo = (s - u) + c
+    # the final quotient in double-double arithmetic (Dekker's exact product): near-correct rounding
     d = u + 2.0
+    d_lo = (((2.0 - d) + u) if small else ((u - d) + 2.0)) + u_lo
     num = -u if small else 2.0
+    num_lo = -u_lo if small else 0.0
     quotient = num / d
-    z = quotient if small else 1.0 - quotient
+    split_q = 134217729.0 * quotient
+    q_hi = split_q - (split_q - quotient)
+    q_lo = quotient - q_hi
+    split_d = 134217729.0 * d
+    d_hi = split_d - (split_d - d)
+    d_tail = d - d_hi
+    product = quotient * d
+    product_err = ((q_hi * d_hi - product) + q_hi * d_tail + q_lo * d_hi) + q_lo * d_tail
+    correction = ((((num - product) - product_err) + num_lo) - quotient * d_lo) / d
+    if small:
+        z = quotient + correction
+    else:
+        one_minus = 1.0 - quotient
+        z = one_minus + (((1.0 - one_minus) - quotient) - correction)
     return z if x >= 0.0 else -z
 '''
 
