@@ -46,7 +46,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "2"
+GRID_CODEGEN_VERSION = "3"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 DEFAULT_BLOCK = 64
@@ -255,7 +255,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
                 _go = ({at("act")} != 0.0) & (not _stop)
 {lines("_L[{i} * BLOCK + _l] = {w} if _go else {c}", 16, pairs)}
                 {at("steps")} += 1.0 if _go else 0.0
-                {at("flips")} += 1.0 if (_go & (_osc * {at("posc")} < 0.0)) else 0.0
+                {at("flips")} += 1.0 if (({at("act")} != 0.0) & (_osc * {at("posc")} < 0.0)) else 0.0
                 {at("posc")} = _osc
                 {at("act")} = 1.0 if _go else 0.0
         k += m
