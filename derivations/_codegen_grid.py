@@ -46,7 +46,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "3"
+GRID_CODEGEN_VERSION = "4"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 DEFAULT_BLOCK = 64
@@ -72,12 +72,27 @@ _GRID_PRINTER = _GridPrinter({"fully_qualified_modules": True, "standard": "pyth
 
 # Branch-free tanh following fdlibm/glibc's s_tanh.c (so that it rounds like math.tanh): t = |x| clamped
 # to 20 (tanh(20) rounds to 1); t < 1: u = expm1(−2t), tanh t = −u/(u+2); t ≥ 1: u = expm1(2t),
-# tanh t = 1 − 2/(u+2). expm1(a) is computed near-correctly-rounded without libm: a = k·ln2 + r (Cody–Waite,
-# with the reduction error kept), expm1(r) = r + r²·q(r) (Taylor to r¹⁵, |r| ≤ ln2/2: truncation < 1e-18
-# relative) carried as a double-double, 2^k = float(1 << (k+3))/8 exact, and
-# u = (2^k − 1) + 2^k·expm1(r) summed with an error-free TwoSum; the final quotient is corrected with
-# Dekker's exact product, so the result is close to correctly rounded.
+# tanh t = 1 − 2/(u+2). expm1(a) is computed without libm: a = k·ln2 + r (Cody–Waite, reduction error
+# kept), expm1(r) = r + r²·q(r) (Taylor to r¹³, |r| ≤ ln2/2: truncation < 2e-17 relative) carried as a
+# double-double, 2^k = float(1 << (k+3))/8 exact, u = (2^k − 1) + 2^k·expm1(r) with an error-free
+# TwoSum; the quotient is refined once with an exact FMA residual, so the result is close to correctly
+# rounded. ``_fma`` is LLVM's fused multiply-add intrinsic (vectorises to vfmadd on x86-64).
 _VTANH_SOURCE = '''
+from numba import types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a·b + c with a single rounding (llvm.fma)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return sig, codegen
+
+
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e+00
@@ -96,22 +111,18 @@ def _vtanh(x):
     lo = kf * _LN2_LO
     r = hi - lo
     rc = (hi - r) - lo
-    q = 1.0 / 355687428096000.0
-    q = q * r + 1.0 / 20922789888000.0
-    q = q * r + 1.0 / 1307674368000.0
-    q = q * r + 1.0 / 87178291200.0
-    q = q * r + 1.0 / 6227020800.0
-    q = q * r + 1.0 / 479001600.0
-    q = q * r + 1.0 / 39916800.0
-    q = q * r + 1.0 / 3628800.0
-    q = q * r + 1.0 / 362880.0
-    q = q * r + 1.0 / 40320.0
-    q = q * r + 1.0 / 5040.0
-    q = q * r + 1.0 / 720.0
-    q = q * r + 1.0 / 120.0
-    q = q * r + 1.0 / 24.0
-    q = q * r + 1.0 / 6.0
-    q = q * r + 0.5
+    q = 1.0 / 6227020800.0
+    q = _fma(q, r, 1.0 / 479001600.0)
+    q = _fma(q, r, 1.0 / 39916800.0)
+    q = _fma(q, r, 1.0 / 3628800.0)
+    q = _fma(q, r, 1.0 / 362880.0)
+    q = _fma(q, r, 1.0 / 40320.0)
+    q = _fma(q, r, 1.0 / 5040.0)
+    q = _fma(q, r, 1.0 / 720.0)
+    q = _fma(q, r, 1.0 / 120.0)
+    q = _fma(q, r, 1.0 / 24.0)
+    q = _fma(q, r, 1.0 / 6.0)
+    q = _fma(q, r, 0.5)
     r2q = (r * r) * q
     p = r + r2q
     p_lo = ((r - p) + r2q) + rc * (1.0 + p)
@@ -120,30 +131,19 @@ def _vtanh(x):
     part = scale * p
     s = big + part
     bb = s - big
-    err = (big - (s - bb)) + (part - bb)
-    c = err + scale * p_lo
+    c = ((big - (s - bb)) + (part - bb)) + scale * p_lo
     u = s + c
     u_lo = (s - u) + c
-    # the final quotient in double-double arithmetic (Dekker's exact product): near-correct rounding
     d = u + 2.0
     d_lo = (((2.0 - d) + u) if small else ((u - d) + 2.0)) + u_lo
     num = -u if small else 2.0
     num_lo = -u_lo if small else 0.0
-    quotient = num / d
-    split_q = 134217729.0 * quotient
-    q_hi = split_q - (split_q - quotient)
-    q_lo = quotient - q_hi
-    split_d = 134217729.0 * d
-    d_hi = split_d - (split_d - d)
-    d_tail = d - d_hi
-    product = quotient * d
-    product_err = ((q_hi * d_hi - product) + q_hi * d_tail + q_lo * d_hi) + q_lo * d_tail
-    correction = ((((num - product) - product_err) + num_lo) - quotient * d_lo) / d
-    if small:
-        z = quotient + correction
-    else:
-        one_minus = 1.0 - quotient
-        z = one_minus + (((1.0 - one_minus) - quotient) - correction)
+    inv = 1.0 / d
+    quotient = num * inv
+    residual = _fma(-quotient, d, num)  # exact: num − quotient·d
+    correction = ((residual + num_lo) - quotient * d_lo) * inv
+    one_minus = 1.0 - quotient
+    z = (quotient + correction) if small else (one_minus + (((1.0 - one_minus) - quotient) - correction))
     return z if x >= 0.0 else -z
 '''
 
