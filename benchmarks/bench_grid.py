@@ -7,7 +7,7 @@ Measures, in the same run, for the single-neuron model ℓ(x·y):
 * numpy: the derived GD map lambdified to numpy, iterated on whole arrays (no early exit);
 * jax: the same map lambdified to jax.numpy inside ``jax.jit(lax.scan)`` (float64), when jax is importable.
 
-The grid (N = 2^18 points by default) sits in the EoS region (η ∈ [0.01, 0.03], y0² ∈ [2.2, 3]/η, x0 = 0.1),
+The grid (N = 2^18 points by default) sits in the EoS region (η ∈ [0.01, 0.03], y0² ∈ [2.2, 3]/(ηℓ''(0)), x0 = 0.1),
 where no point converges within K = 1000 steps, so every implementation does exactly N·K steps (checked).
 ``--phase`` also times a 1000 × 1000 phase diagram (η ∈ [0.01, 1] log, y0 ∈ [0.2, 12], ≤ 20 000 steps per
 point with early exit). Timings are wall-clock best-of-3 (numpy, jax: one run); the machine may be shared.
@@ -31,12 +31,13 @@ from derivations._model import ETA  # noqa: E402
 from dynamics import grid_run  # noqa: E402
 
 
-def grid(points: int):
+def grid(points: int, curvature: float = 1.0):
+    """EoS starts: y0² = r/(η ℓ''(0)) with r ∈ [2.2, 3] (the edge is r = 2), x0 = 0.1."""
     side = int(round(points**0.5))
     etas = np.linspace(0.01, 0.03, side)
     ratios = np.linspace(2.2, 3.0, points // side)
     eta = np.repeat(etas, len(ratios))
-    y0 = np.sqrt(np.tile(ratios, side) / eta)
+    y0 = np.sqrt(np.tile(ratios, side) / (eta * curvature))
     return eta, np.column_stack([np.full(eta.size, 0.1), y0])
 
 
@@ -117,11 +118,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import numba
 
-    eta, theta0 = grid(args.points)
-    report = {"points": int(eta.size), "steps": args.steps, "threads": numba.get_num_threads(),
+    report = {"points": args.points, "steps": args.steps, "threads": numba.get_num_threads(),
               "cpu_count": os.cpu_count(), "losses": {}}
     for loss in args.losses:
         model = single_neuron(get_loss(loss))
+        eta, theta0 = grid(args.points, float(model.loss_spec.curvature_at_zero))
         rows = {"eoscope": bench_eoscope(model, eta, theta0, args.steps), "numpy": bench_numpy(model, eta, theta0, args.steps)}
         jax_row = bench_jax(model, eta, theta0, args.steps)
         if jax_row is not None:

@@ -28,7 +28,8 @@ Generated functions (state arguments in declaration order):
   by more than 1e-12 relative. ``sign_flips`` counts steps where osc(θ) changes sign (every step).
   A lane still running at ``max_steps`` is probed for 2·``MAX_PERIOD`` further steps: the smallest
   k ≤ ``MAX_PERIOD`` with |θ_{j+k} − θ_j| ≤ period_tol·(1 + |θ|) over the probe gives PERIODIC (k ≥ 2) or
-  MAX_STEPS (k = 1: creeping towards a fixed point); none gives UNCLASSIFIED. ``tail`` (K may be 0)
+  MAX_STEPS (k = 1: creeping towards a fixed point; or an orbit that still drifts over the farthest
+  multiple of k in the probe: a slowly converging oscillation); none gives UNCLASSIFIED. ``tail`` (K may be 0)
   receives θ_n, …, θ_{n+K−1}: the orbit continued from its final state θ_n (the attractor samples of a
   bifurcation diagram).
 """
@@ -46,7 +47,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "4"
+GRID_CODEGEN_VERSION = "5"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 DEFAULT_BLOCK = 64
@@ -305,7 +306,16 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
                             if not (gap <= worst):
                                 worst = gap
                     if worst <= period_tol:
-                        if _k == 1:
+                        # a slowly converging oscillation also repeats to period_tol over k steps, but it
+                        # drifts: over the farthest multiple of k in the probe the gap grows ~linearly
+                        far = (2 * MAX_PERIOD // _k) * _k
+                        drift = 0.0
+                        for _i in range({n}):
+                            a = _buf[0, _i]
+                            gap = abs(a - _buf[far, _i]) / (1.0 + abs(a))
+                            if not (gap <= drift):
+                                drift = gap
+                        if _k == 1 or not (drift <= 1.5 * worst + 4e-15):
                             status[_p] = MAX_STEPS
                         else:
                             status[_p] = PERIODIC

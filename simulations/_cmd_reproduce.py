@@ -10,6 +10,7 @@ from ._progress import Progress
 
 FIGURE_JOBS = [
     "simulations._reproduce_single_neuron",
+    "simulations._reproduce_phase",
 ]
 
 
