@@ -10,7 +10,8 @@ Measures, in the same run, for the single-neuron model ℓ(x·y):
 The grid (N = 2^18 points by default) sits in the EoS region (η ∈ [0.01, 0.03], y0² ∈ [2.2, 3]/(ηℓ''(0)), x0 = 0.1),
 where no point converges within K = 1000 steps, so every implementation does exactly N·K steps (checked).
 ``--phase`` also times a 1000 × 1000 phase diagram (η ∈ [0.01, 1] log, y0 ∈ [0.2, 12], ≤ 20 000 steps per
-point with early exit). Timings are wall-clock best-of-3 (numpy, jax: one run); the machine may be shared.
+point with early exit). Timings are wall-clock, eoscope best of 5 (numpy, jax: one run); the machine may be
+shared, so the load average before the run is printed with the figures.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def grid(points: int, curvature: float = 1.0):
     return eta, np.column_stack([np.full(eta.size, 0.1), y0])
 
 
-def bench_eoscope(model, eta, theta0, steps: int, repeats: int = 3):
+def bench_eoscope(model, eta, theta0, steps: int, repeats: int = 5):
     grid_run(model, eta[:256], theta0[:256], max_steps=8)  # compile / cache load
     best, result = float("inf"), None
     for _ in range(repeats):
@@ -118,7 +119,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import numba
 
-    report = {"points": args.points, "steps": args.steps, "threads": numba.get_num_threads(),
+    report = {"load_average_before": os.getloadavg()[0], "points": args.points, "steps": args.steps, "threads": numba.get_num_threads(),
               "cpu_count": os.cpu_count(), "losses": {}}
     for loss in args.losses:
         model = single_neuron(get_loss(loss))
@@ -141,7 +142,8 @@ def main(argv=None) -> int:
         json.dump(report, sys.stdout, indent=2)
         print()
         return 0
-    print(f"grid {report['points']} points × {args.steps} steps, numba threads {report['threads']} (cpu_count {report['cpu_count']})")
+    print(f"grid {report['points']} points × {args.steps} steps, numba threads {report['threads']} "
+          f"(cpu_count {report['cpu_count']}, load average before {report['load_average_before']:.2f})")
     for loss, entry in report["losses"].items():
         for name, row in entry["rows"].items():
             print(f"  {loss:12s} {name:8s} {row['steps_per_second']:10.3e} steps/s  ({row['seconds']:.3f} s, "

@@ -379,6 +379,31 @@ def sweep(
     """
     plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points)
     manifest = _manifest(plan)
+    client, own = _connect(scheduler)  # before any file is written
+    try:
+        return _sweep_with(plan, manifest, store, resume, overwrite, client, progress)
+    finally:
+        if own:
+            client.close()
+
+
+def _connect(scheduler):
+    """(Client or None, whether we opened it)."""
+    if scheduler is None:
+        return None, False
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs dask.distributed (pip install 'eoscope[dask]')") from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    try:
+        return Client(scheduler, timeout="20s"), True
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler: cannot connect to {scheduler}: {exc}") from None
+
+
+def _sweep_with(plan, manifest, store, resume, overwrite, scheduler, progress):
     if store is None:
         return _run_in_memory(plan, manifest, scheduler, progress)
     path = check_store_path(store, resume, overwrite)
@@ -428,29 +453,18 @@ def _tile_results(plan: _Plan, tiles, scheduler, progress):
             if progress is not None:
                 progress.advance(note=f"tile {index}")
         return
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise InputError("--scheduler needs dask.distributed (pip install 'eoscope[dask]')") from None
-    own = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler, timeout="20s") if own else scheduler
-    except (OSError, TimeoutError) as exc:
-        raise InputError(f"--scheduler: cannot connect to {scheduler}: {exc}") from None
-    try:
-        futures = {}
-        for index in tiles:
-            slices = plan.tile_slices(index)
-            future = client.submit(compute_tile, plan.spec, plan.dims, plan.coords, plan.options, slices, pure=False)
-            futures[future] = (index, slices)
-        for future in as_completed(list(futures)):
-            index, slices = futures[future]
-            yield slices, future.result()
-            if progress is not None:
-                progress.advance(note=f"tile {index}")
-    finally:
-        if own:
-            client.close()
+    from distributed import as_completed
+
+    futures = {}
+    for index in tiles:
+        slices = plan.tile_slices(index)
+        future = scheduler.submit(compute_tile, plan.spec, plan.dims, plan.coords, plan.options, slices, pure=False)
+        futures[future] = (index, slices)
+    for future in as_completed(list(futures)):
+        index, slices = futures[future]
+        yield slices, future.result()
+        if progress is not None:
+            progress.advance(note=f"tile {index}")
 
 
 def _fill_store(path: Path, plan: _Plan, scheduler, progress) -> None:
