@@ -47,7 +47,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "5"
+GRID_CODEGEN_VERSION = "6"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 DEFAULT_BLOCK = 64
@@ -213,7 +213,7 @@ def _block_source(names: tuple) -> str:
     cur_args = ", ".join(cur)
     lane_state = ", ".join(at(f"s{i}") for i in range(n))
     i16 = " " * 16
-    unbounded = " | ".join(f"(abs({c}) > bound) | ({c} != {c})" for c in cur)
+    bounded = " & ".join(f"(abs({c}) <= bound)" for c in cur)  # false for nan and ±inf too
     unpack = f"{', '.join(cur)}{',' if n == 1 else ''} = step({cur_args}, _e)[:{n}]"
 
     def lines(template, indent, items):
@@ -252,7 +252,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
 {lines("{w} = _out[{i}]", 16, pairs)}
                 _gsq = _out[{n}]
                 _osc = _out[{n + 1}]
-                _stop = (_gsq < tol2) | (abs(_osc) < tol) | {unbounded}
+                _stop = (_gsq < tol2) | (abs(_osc) < tol) | (not ({bounded}))
                 _go = ({at("act")} != 0.0) & (not _stop)
 {lines("_L[{i} * BLOCK + _l] = {w} if _go else {c}", 16, pairs)}
                 {at("steps")} += 1.0 if _go else 0.0
