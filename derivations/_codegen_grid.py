@@ -47,7 +47,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "6"
+GRID_CODEGEN_VERSION = "8"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 DEFAULT_BLOCK = 64
@@ -271,7 +271,17 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
             _lprev[_l] = _lv
         if running == 0.0:
             break
-    _buf = np.empty((2 * MAX_PERIOD + 1, {n}))
+    # periodicity probe, vectorised over the lanes: the orbit continued 2·MAX_PERIOD steps from the final
+    # state of every lane (used only by lanes still running at max_steps), stored as _buf[j, i, lane]
+    _buf = np.empty((2 * MAX_PERIOD + 1, {n}, BLOCK))
+    if running > 0.0:
+        _P = _L[:{n} * BLOCK].copy()
+        for _j in range(2 * MAX_PERIOD + 1):
+            for _l in range(BLOCK):
+{lines("{c} = _P[{i} * BLOCK + _l]", 16, pairs)}
+{lines("_buf[_j, {i}, _l] = {c}", 16, pairs)}
+                _out = step({cur_args}, {at("eta")})
+{lines("_P[{i} * BLOCK + _l] = _out[{i}]", 16, pairs)}
     for _l in range(count):
         _p = start + _l
 {lines("{c} = _L[{i} * BLOCK + _l]", 8, pairs)}
@@ -294,27 +304,31 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
                 status[_p] = CONVERGED
             else:
                 status[_p] = UNCLASSIFIED
-                for _j in range(2 * MAX_PERIOD + 1):
-{lines("_buf[_j, {i}] = {c}", 20, pairs)}
-                    {unpack}
                 for _k in range(1, MAX_PERIOD + 1):
-                    worst = 0.0
+                    repeats = True  # all gaps over k steps within period_tol (no division, early exit)
                     for _j in range(MAX_PERIOD + 1):
                         for _i in range({n}):
-                            a = _buf[_j, _i]
-                            gap = abs(a - _buf[_j + _k, _i]) / (1.0 + abs(a))
-                            if not (gap <= worst):
-                                worst = gap
-                    if worst <= period_tol:
+                            a = _buf[_j, _i, _l]
+                            if not (abs(a - _buf[_j + _k, _i, _l]) <= period_tol * (1.0 + abs(a))):
+                                repeats = False
+                                break
+                        if not repeats:
+                            break
+                    if repeats:
+                        worst = 0.0
+                        for _j in range(MAX_PERIOD + 1):
+                            for _i in range({n}):
+                                a = _buf[_j, _i, _l]
+                                gap = abs(a - _buf[_j + _k, _i, _l]) / (1.0 + abs(a))
+                                worst = gap if gap > worst else worst
                         # a slowly converging oscillation also repeats to period_tol over k steps, but it
                         # drifts: over the farthest multiple of k in the probe the gap grows ~linearly
                         far = (2 * MAX_PERIOD // _k) * _k
                         drift = 0.0
                         for _i in range({n}):
-                            a = _buf[0, _i]
-                            gap = abs(a - _buf[far, _i]) / (1.0 + abs(a))
-                            if not (gap <= drift):
-                                drift = gap
+                            a = _buf[0, _i, _l]
+                            gap = abs(a - _buf[far, _i, _l]) / (1.0 + abs(a))
+                            drift = gap if gap > drift else drift
                         if _k == 1 or not (drift <= 1.5 * worst + 4e-15):
                             status[_p] = MAX_STEPS
                         else:
