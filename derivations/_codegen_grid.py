@@ -22,8 +22,9 @@ Generated functions (state arguments in declaration order):
   loop (a lane that meets a stopping rule keeps its state through a select) and stops when no lane is
   running. Stopping rules per lane, checked before each step exactly as ``run_trajectory`` does:
   diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol or |osc| < tol), max_steps.
-  At every check (after each of the first ``dense_steps`` steps, where catapult and EoS spikes start,
-  then every ``check_every`` steps) the loss of each lane is sampled: ``max_loss`` is the
+  The loss of each lane is sampled after each of the first ``dense_steps`` steps (where catapult and EoS
+  spikes start), then at every ``LOSS_EVERY_CHECKS``-th check (every 64 steps by default) and when the block
+  stops: ``max_loss`` is the
   largest sample (the catapult height, sampled), ``loss_rises`` counts samples larger than the previous one
   by more than 1e-12 relative. ``sign_flips`` counts steps where osc(θ) changes sign (every step).
   A lane still running at ``max_steps`` is probed for 2·``MAX_PERIOD`` further steps: the smallest
@@ -47,9 +48,10 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "8"
+GRID_CODEGEN_VERSION = "9"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
+LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
 DEFAULT_BLOCK = 64
 
 
@@ -179,6 +181,14 @@ def _step_source(model: Model, derivation) -> str:
     return f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n"
 
 
+def _loss_source(args: str, expr) -> str:
+    """The loss, printed like the step (np.sqrt, _vtanh) so that its sampling loop can vectorise too."""
+    replacements, reduced = sp.cse([expr], symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    lines = [f"    {symbol} = {_GRID_PRINTER.doprint(value)}" for symbol, value in replacements]
+    body = "\n".join(lines + [f"    return {_GRID_PRINTER.doprint(reduced[0])}"])
+    return f"@njit(cache=True)\ndef loss({args}):\n{body}\n"
+
+
 def _sharpness_source(args: str, n: int) -> str:
     if n == 1:
         return f"@njit(cache=True)\ndef sharpness({args}):\n    return hessian({args})[0]\n"
@@ -243,6 +253,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
         _lprev[_l] = _lv
         {at("posc")} = step({lane_state}, {at("eta")})[{n + 1}]
     k = 0
+    _checks = 0
     while k < max_steps:
         m = min(1 if k < dense_steps else check_every, max_steps - k)
         for _j in range(m):
@@ -263,12 +274,15 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
         running = 0.0
         for _l in range(BLOCK):
             running += {at("act")}
-            _lv = loss({lane_state})
-            if _lv > _lmax[_l]:
-                _lmax[_l] = _lv
-            if _lv > _lprev[_l] + 1e-12 * abs(_lprev[_l]):
-                _rises[_l] += 1
-            _lprev[_l] = _lv
+        _checks += 1
+        if k <= dense_steps or _checks % LOSS_EVERY_CHECKS == 0 or running == 0.0 or k >= max_steps:
+            for _l in range(BLOCK):
+                _lv = loss({lane_state})
+                if _lv > _lmax[_l]:
+                    _lmax[_l] = _lv
+                if _lv > _lprev[_l] + 1e-12 * abs(_lprev[_l]):
+                    _rises[_l] += 1
+                _lprev[_l] = _lv
         if running == 0.0:
             break
     # periodicity probe, vectorised over the lanes: the orbit continued 2·MAX_PERIOD steps from the final
@@ -364,13 +378,14 @@ def generate_grid_source(model: Model, block: int = DEFAULT_BLOCK) -> str:
         f"GRID_CODEGEN_VERSION = {GRID_CODEGEN_VERSION!r}",
         f"BLOCK = {int(block)}",
         f"MAX_PERIOD = {MAX_PERIOD}",
+        f"LOSS_EVERY_CHECKS = {LOSS_EVERY_CHECKS}",
         *(f"{key.upper()} = {value}" for key, value in GRID_STATUS_CODES.items()),
     ]
     parts = [
         "\n".join(header),
         _VTANH_SOURCE,
         _step_source(model, derivation),
-        _function("loss", args, [model.concrete(model.loss)], tuple_result=False),
+        _loss_source(args, model.concrete(model.loss)),
         _function("hessian", args, list(derivation.hessian)),
         _sharpness_source(args, len(names)),
         _block_source(names),
