@@ -23,6 +23,8 @@ def register(sub) -> None:
     add_model_arguments(parser)
     parser.add_argument("--eta", required=True, help="step sizes a:b:n (or one value), all > 0")
     parser.add_argument("--eta-scale", default="linear", choices=["linear", "log"], help="spacing of the η grid")
+    parser.add_argument("--eta-unit", default="absolute", choices=["absolute", "critical"],
+                        help="critical: --eta in units of the derived critical step size η_c (state-independent only)")
     parser.add_argument("--x0", help="initial x: a:b:n or one value (single-neuron)")
     parser.add_argument("--y0", help="initial y: a:b:n or one value (single-neuron)")
     parser.add_argument("--axis", action="append", default=[], metavar="NAME=a:b:n",
@@ -80,7 +82,8 @@ def run(args) -> int:
     tile_points = _count(args.tile_points, "--tile-points")
     if tile_points < 1:
         raise InputError("--tile-points must be ≥ 1")
-    plan = plan_sweep(model, args.eta, axes, eta_scale=args.eta_scale, options=options, tile_points=tile_points)
+    plan = plan_sweep(model, args.eta, axes, eta_scale=args.eta_scale, options=options, tile_points=tile_points,
+                      eta_unit=args.eta_unit)
     check_store_path(args.out, args.resume, args.overwrite)
     if args.plot:
         check_output_path(args.plot)
@@ -90,7 +93,8 @@ def run(args) -> int:
     start = time.perf_counter()
     ds = sweep(
         model, args.eta, axes, eta_scale=args.eta_scale, store=args.out, resume=args.resume,
-        overwrite=args.overwrite, scheduler=args.scheduler, progress=progress, tile_points=tile_points, **options,
+        overwrite=args.overwrite, scheduler=args.scheduler, progress=progress, tile_points=tile_points,
+        eta_unit=args.eta_unit, **options,
     )
     progress.close()
     seconds = time.perf_counter() - start

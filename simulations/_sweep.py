@@ -205,8 +205,29 @@ class _Plan:
         return list(np.ndindex(*self.tile_grid))
 
 
+def critical_step(model: Model) -> float:
+    """η_c of the model's minimisers (at its reference point, when it declares one); InputError unless it
+    is a number (e.g. ℓ(x·y): η_c = 2/(ℓ''(0)y²) depends on the state, so relative η is meaningless)."""
+    from derivations import derive
+
+    eta_c = derive(model).critical_eta
+    if eta_c is None:
+        raise InputError(f"{model.name} has no derived critical step size: give --eta in absolute units")
+    reference = getattr(model, "reference_point", None)
+    if reference:
+        eta_c = eta_c.subs(reference)
+    if eta_c.free_symbols:
+        names = ", ".join(sorted(map(str, eta_c.free_symbols)))
+        raise InputError(f"the critical step size of {model.name}, {eta_c}, depends on {names}: give --eta in absolute units")
+    value = float(eta_c)
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"the critical step size of {model.name} is {value}, not a positive number")
+    return value
+
+
 def plan_sweep(
-    model, eta, axes: dict, *, eta_scale: str = "linear", options: dict | None = None, tile=None, tile_points: int = TILE_POINTS
+    model, eta, axes: dict, *, eta_scale: str = "linear", options: dict | None = None, tile=None,
+    tile_points: int = TILE_POINTS, eta_unit: str = "absolute",
 ) -> _Plan:
     """Validate everything (InputError) and lay out the grid and its tiles; touches no file."""
     spec = model_spec(model)
@@ -240,6 +261,11 @@ def plan_sweep(
         opts[key] = float(opts[key])
     dims = ("eta",) + tuple(n + "0" for n in names)
     coords = {"eta": eta_axis.values}
+    if eta_unit not in ("absolute", "critical"):
+        raise InputError(f"--eta-unit must be absolute or critical, got {eta_unit!r}")
+    eta_c = critical_step(model) if eta_unit == "critical" else None
+    if eta_c is not None:
+        coords["eta"] = eta_axis.values * eta_c
     coords.update({n + "0": given[n].values for n in names})
     specs = {"eta": eta_axis.spec()}
     specs.update({n + "0": given[n].spec() for n in names})
@@ -251,6 +277,8 @@ def plan_sweep(
         if len(tile) != len(shape) or any(t < 1 for t in tile):
             raise InputError(f"tile must give {len(shape)} positive sizes, got {tile}")
         tile = tuple(min(t, n) for t, n in zip(tile, shape))
+    if eta_c is not None:
+        specs["eta"] = f"({specs['eta']})·η_c, η_c = {eta_c!r}"
     spec = {**spec, "hash": model.hash, "axes": specs}
     return _Plan(spec=spec, names=names, dims=dims, coords=coords, options=opts, tile=tile)
 
@@ -364,20 +392,24 @@ def sweep(
     progress=None,
     tile=None,
     tile_points: int = TILE_POINTS,
+    eta_unit: str = "absolute",
     **options,
 ):
     """sweep(model, eta, axes, *, eta_scale="linear", store=None, resume=False, overwrite=False,
-    scheduler=None, progress=None, tile=None, tile_points=2**15, **options) -> xarray.Dataset
+    scheduler=None, progress=None, tile=None, tile_points=2**15, eta_unit="absolute", **options) -> xarray.Dataset
 
     ``eta`` and each ``axes[name0]`` are ``"a:b:n"``, a number, or an :class:`Axis`; ``options`` are the
     kernel options of :data:`DEFAULT_OPTIONS`. ``scheduler`` is a dask.distributed address
-    (``"tcp://host:port"``) or Client; without it tiles run in-process, each on all cores. The returned
+    (``"tcp://host:port"``) or Client; without it tiles run in-process, each on all cores. With
+    ``eta_unit="critical"`` the η axis is in units of the model's derived critical step size η_c (which
+    must not depend on the state, e.g. the mean model's 8π/d²); the ``eta`` coordinate stays absolute. The returned
     Dataset has coordinates ``eta`` and ``<state>0``, variables ``<state>_final``, ``steps``, ``status``,
     ``period``, ``phase``, ``sharpness``, ``eta_sharpness_half``, ``loss0``, ``loss_final``, ``max_loss``,
     ``loss_rises``, ``sign_flips`` (and ``tail``), and the manifest in ``attrs``. With ``store`` the same
     Dataset is read back from the zarr store (see the module docstring).
     """
-    plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points)
+    plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points,
+                      eta_unit=eta_unit)
     manifest = _manifest(plan)
     client, own = _connect(scheduler)  # before any file is written
     try:

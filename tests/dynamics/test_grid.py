@@ -79,3 +79,21 @@ def test_grid_input_errors():
         grid_run(model, np.array([0.1]), np.array([[0.1, 1.0]]), max_steps=-1)
     with pytest.raises(InputError):
         grid_run(model, np.array([0.1, 0.2]), np.array([[0.1, 1.0]]))
+
+
+def test_mean_model_reference_from_a_grid_run():
+    """REFERENCE.md §3: b∞ for d = 200, A0 = 1/d (a₋ = a₊), b0 = 0 (runs where the mean model is registered)."""
+    from derivations import MODEL_BUILDERS, build_model
+
+    if "mean-model" not in MODEL_BUILDERS:
+        pytest.skip("mean-model is not in this build's catalogue")
+    model = build_model("mean-model", params={"d": 200})
+    eta_c = 8 * math.pi / 200**2
+    ratios = np.array([0.5, 0.9, 1.1, 2, 3, 8])
+    theta0 = np.tile([0.0025, 0.0025, 0.0], (6, 1))
+    result = grid_run(model, ratios * eta_c, theta0, max_steps=2_000_000)
+    assert np.all(result.status == GRID_STATUS_CODES["converged"])
+    expected = [-1.5e-5, -7.3e-5, -0.03836, -0.26198, -0.40244, -0.71414]
+    assert result.state[:, 2] == pytest.approx(expected, abs=2e-3)
+    single = trajectory(model, 2 * eta_c, {"a_minus": 0.0025, "a_plus": 0.0025, "b": 0.0}, max_steps=2_000_000)
+    assert result.state[3, 2] == pytest.approx(single.final["b"], rel=1e-12)

@@ -183,3 +183,11 @@ def test_cli_unwritable_out_and_mismatched_resume(tmp_path):
     other = run_cli(*base, "--eta", "0.1:1:4", "--resume")
     assert other.returncode == 2 and "different arguments" in other.stderr
     assert open_sweep(tmp_path / "r.zarr").sizes["eta"] == 3  # untouched
+
+
+def test_relative_eta_needs_a_state_independent_critical_step():
+    with pytest.raises(InputError, match="depends on"):
+        sweep(SQRT1P, "0.5:2:3", {"x0": "0.1", "y0": "1"}, eta_unit="critical")
+    out = run_cli("phase", "single-neuron", "--loss", "sqrt1p", "--eta", "0.5:2:3", "--eta-unit", "critical",
+                  "--x0", "0.1", "--y0", "1", "--out", "unused.zarr")
+    assert out.returncode == 2 and "absolute units" in out.stderr
