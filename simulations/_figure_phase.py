@@ -108,7 +108,8 @@ def _overlay_boundary(ax, ds, model, vertical: str, squeeze: dict, legend: bool 
     func = sp.lambdify([var], expr, "numpy")
     with np.errstate(all="ignore"):
         curve = np.broadcast_to(np.asarray(func(values), dtype=float), values.shape)
-    label = f"η = η_c = {sp.sstr(eta_c)} (derived stability edge)"
+    text = sp.sstr(expr)
+    label = f"η = η_c = {text} (derived stability edge)" if len(text) <= 40 else "η = η_c(θ0): derived stability edge"
     if model.loss_spec is not None and model.loss_spec.is_even and len(model.state) == 2:
         label = f"{vertical}² = 2/(η·ℓ''(0)), ℓ''(0) = {model.loss_spec.curvature_at_zero}"
     ax.plot(curve, values, "w--", lw=1.6, label=label if legend else None)
