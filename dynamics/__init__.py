@@ -37,3 +37,6 @@ __all__ += [
     "orbit_diagram",
     "symbolic_critical_eta",
 ]
+from ._grid import GRID_FIELDS, GRID_STATUS_CODES, GRID_STATUS_NAMES, MAX_PERIOD, GridResult, compile_grid, grid_run  # noqa: E402
+
+__all__ += ["GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]

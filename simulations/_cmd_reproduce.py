@@ -13,6 +13,7 @@ FIGURE_JOBS = [
     "simulations._reproduce_two_layer",
     "simulations._reproduce_claims",
     "simulations._reproduce_bifurcations",
+    "simulations._reproduce_phase",
 ]
 
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "simulations._cmd_bifurcation",
     "simulations._cmd_continue",
     "simulations._cmd_critical",
+    "simulations._cmd_phase",
 ]
 
 

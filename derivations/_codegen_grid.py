@@ -1,0 +1,428 @@
+"""Generate a blocked, SIMD-friendly numba *grid* kernel for a model, keyed by model hash + grid version.
+
+generate_grid_source(model, block=16) -> str
+generate_grid_module(model, block=16) -> pathlib.Path
+
+The GD map is the derived ``gd_map`` of :func:`derive`, printed with the same printer and CSE as
+:mod:`derivations._codegen` (the step computes the same outputs ``(F(θ), |∇L|², osc(θ))`` as
+``gd_step``), so for maps built from + − × ÷ and √ the per-point arithmetic is bit-for-bit the one of
+``run_trajectory`` (no ``fastmath``: LLVM neither reassociates nor contracts to FMA). ``tanh`` is the
+one exception: ``math.tanh`` is a libm call that blocks vectorisation, so the grid step calls
+``_vtanh``, a branch-free tanh built from a Cody–Waite reduced ``expm1`` polynomial and exact power-of-two
+scaling (≤ 2 ulp against ``math.tanh``; tested), which LLVM vectorises.
+
+Generated functions (state arguments in declaration order):
+
+* ``step(*θ, eta) -> (F(θ)..., |∇L(θ)|², osc(θ))`` (vector maths), ``loss``, ``hessian``, ``sharpness``
+  (``math.*``, used once per point);
+* ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, dense_steps, period_tol, state[N, n],
+  steps[N], status[N], period[N], sharpness[N], loss0[N], loss_final[N], max_loss[N], loss_rises[N],
+  sign_flips[N], tail[N, K, n])``: lanes are grouped in blocks of ``BLOCK`` points (a ``prange`` over
+  blocks); a block advances all its lanes ``check_every`` steps at a time with no branch in the lane
+  loop (a lane that meets a stopping rule keeps its state through a select) and stops when no lane is
+  running. Stopping rules per lane, checked before each step exactly as ``run_trajectory`` does:
+  diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol or |osc| < tol), max_steps.
+  The loss of each lane is sampled after each of the first ``dense_steps`` steps (where catapult and EoS
+  spikes start), then at every ``LOSS_EVERY_CHECKS``-th check (every 64 steps by default) and when the block
+  stops: ``max_loss`` is the
+  largest sample (the catapult height, sampled), ``loss_rises`` counts samples larger than the previous one
+  by more than 1e-12 relative. ``sign_flips`` counts steps where osc(θ) changes sign (every step).
+  A lane still running at ``max_steps`` is probed for 2·``MAX_PERIOD`` further steps: the smallest
+  k ≤ ``MAX_PERIOD`` with |θ_{j+k} − θ_j| ≤ period_tol·(1 + |θ|) over the probe gives PERIODIC (k ≥ 2) or
+  MAX_STEPS (k = 1: creeping towards a fixed point; or an orbit that still drifts over the farthest
+  multiple of k in the probe: a slowly converging oscillation); none gives UNCLASSIFIED. ``tail`` (K may be 0)
+  receives θ_n, …, θ_{n+K−1}: the orbit continued from its final state θ_n (the attractor samples of a
+  bifurcation diagram).
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import sympy as sp
+
+from ._codegen import _IDENTIFIER, _KernelPrinter, _function, cache_root
+from ._derive import derive
+from ._errors import InputError
+from ._model import CODEGEN_VERSION, ETA, Model
+
+GRID_CODEGEN_VERSION = "9"
+GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
+MAX_PERIOD = 16
+LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
+DEFAULT_BLOCK = 64
+
+
+class _GridPrinter(_KernelPrinter):
+    """The kernel printer with ``tanh`` routed to the vectorisable ``_vtanh``."""
+
+    def _print_tanh(self, expr):
+        return f"_vtanh({self._print(expr.args[0])})"
+
+    def _print_Pow(self, expr, rational=False):
+        # np.sqrt lowers to the llvm.sqrt intrinsic (vectorisable); math.sqrt to a libm call that LLVM must
+        # keep for errno. Both are IEEE correctly rounded, so the values are identical.
+        if expr.exp == sp.Rational(1, 2):
+            return f"np.sqrt({self._print(expr.base)})"
+        if expr.exp == -sp.Rational(1, 2):
+            return f"(1.0/np.sqrt({self._print(expr.base)}))"
+        return super()._print_Pow(expr, rational=rational)
+
+
+_GRID_PRINTER = _GridPrinter({"fully_qualified_modules": True, "standard": "python3"})
+
+# Branch-free tanh following fdlibm/glibc's s_tanh.c (so that it rounds like math.tanh): t = |x| clamped
+# to 20 (tanh(20) rounds to 1); t < 1: u = expm1(−2t), tanh t = −u/(u+2); t ≥ 1: u = expm1(2t),
+# tanh t = 1 − 2/(u+2). expm1(a) is computed without libm: a = k·ln2 + r (Cody–Waite, reduction error
+# kept), expm1(r) = r + r²·q(r) (Taylor to r¹³, |r| ≤ ln2/2: truncation < 2e-17 relative) carried as a
+# double-double, 2^k = float(1 << (k+3))/8 exact, u = (2^k − 1) + 2^k·expm1(r) with an error-free
+# TwoSum; the quotient is refined once with an exact FMA residual, so the result is close to correctly
+# rounded. ``_fma`` is LLVM's fused multiply-add intrinsic (vectorises to vfmadd on x86-64).
+_VTANH_SOURCE = '''
+from numba import types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a·b + c with a single rounding (llvm.fma)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return sig, codegen
+
+
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _vtanh(x):
+    """tanh(x) without libm calls (vectorisable); ≤ 2 ulp from math.tanh (tests/derivations)."""
+    t = abs(x)
+    t = 20.0 if t > 20.0 else t
+    small = t < 1.0
+    a = -2.0 * t if small else 2.0 * t
+    kf = math.floor(a * _INV_LN2 + 0.5)
+    kf = kf if kf >= -3.0 else -3.0  # also maps nan to a harmless shift
+    hi = a - kf * _LN2_HI
+    lo = kf * _LN2_LO
+    r = hi - lo
+    rc = (hi - r) - lo
+    q = 1.0 / 6227020800.0
+    q = _fma(q, r, 1.0 / 479001600.0)
+    q = _fma(q, r, 1.0 / 39916800.0)
+    q = _fma(q, r, 1.0 / 3628800.0)
+    q = _fma(q, r, 1.0 / 362880.0)
+    q = _fma(q, r, 1.0 / 40320.0)
+    q = _fma(q, r, 1.0 / 5040.0)
+    q = _fma(q, r, 1.0 / 720.0)
+    q = _fma(q, r, 1.0 / 120.0)
+    q = _fma(q, r, 1.0 / 24.0)
+    q = _fma(q, r, 1.0 / 6.0)
+    q = _fma(q, r, 0.5)
+    r2q = (r * r) * q
+    p = r + r2q
+    p_lo = ((r - p) + r2q) + rc * (1.0 + p)
+    scale = float(1 << (int(kf) + 3)) * 0.125
+    big = scale - 1.0
+    part = scale * p
+    s = big + part
+    bb = s - big
+    c = ((big - (s - bb)) + (part - bb)) + scale * p_lo
+    u = s + c
+    u_lo = (s - u) + c
+    d = u + 2.0
+    d_lo = (((2.0 - d) + u) if small else ((u - d) + 2.0)) + u_lo
+    num = -u if small else 2.0
+    num_lo = -u_lo if small else 0.0
+    inv = 1.0 / d
+    quotient = num * inv
+    residual = _fma(-quotient, d, num)  # exact: num − quotient·d
+    correction = ((residual + num_lo) - quotient * d_lo) * inv
+    one_minus = 1.0 - quotient
+    z = (quotient + correction) if small else (one_minus + (((1.0 - one_minus) - quotient) - correction))
+    return z if x >= 0.0 else -z
+'''
+
+
+def grid_kernel_path(model: Model, block: int = DEFAULT_BLOCK) -> Path:
+    """Where the generated grid module of ``model`` lives (it may not exist yet)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", model.name.lower()).strip("_")
+    return cache_root() / "kernels" / f"eoscope_grid_{slug}_{model.hash}_g{GRID_CODEGEN_VERSION}_b{block}.py"
+
+
+def _check_names(names) -> None:
+    for name in names:
+        if (
+            not _IDENTIFIER.match(name)
+            or name.startswith("_")
+            or name in {"eta", "math", "np", "njit", "prange"}
+        ):
+            raise InputError(f"state name {name!r} cannot be used in generated grid code")
+
+
+def _step_source(model: Model, derivation) -> str:
+    names = model.state_names
+    args = ", ".join(names)
+    gradient = list(derivation.gradient)
+    oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
+    outputs = list(derivation.gd_map) + [sum(g**2 for g in gradient), oscillation]
+    # Same CSE as derivations._codegen._code_block (identical expressions), printed with _vtanh.
+    replacements, reduced = sp.cse(outputs, symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    lines = [f"    {symbol} = {_GRID_PRINTER.doprint(value)}" for symbol, value in replacements]
+    printed = [_GRID_PRINTER.doprint(value) for value in reduced]
+    body = "\n".join(lines + [f"    return ({', '.join(printed)})"])
+    return f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n"
+
+
+def _loss_source(args: str, expr) -> str:
+    """The loss, printed like the step (np.sqrt, _vtanh) so that its sampling loop can vectorise too."""
+    replacements, reduced = sp.cse([expr], symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    lines = [f"    {symbol} = {_GRID_PRINTER.doprint(value)}" for symbol, value in replacements]
+    body = "\n".join(lines + [f"    return {_GRID_PRINTER.doprint(reduced[0])}"])
+    return f"@njit(cache=True)\ndef loss({args}):\n{body}\n"
+
+
+def _sharpness_source(args: str, n: int) -> str:
+    if n == 1:
+        return f"@njit(cache=True)\ndef sharpness({args}):\n    return hessian({args})[0]\n"
+    if n == 2:
+        return (
+            f"@njit(cache=True)\ndef sharpness({args}):\n"
+            f"    h = hessian({args})\n"
+            "    return 0.5 * (h[0] + h[3]) + math.hypot(0.5 * (h[0] - h[3]), h[1])\n"
+        )
+    fill = "\n".join(f"    m[{i}, {j}] = h[{i * n + j}]" for i in range(n) for j in range(n))
+    return (
+        f"@njit(cache=True)\ndef sharpness({args}):\n"
+        f"    h = hessian({args})\n    m = np.empty(({n}, {n}))\n{fill}\n"
+        "    return np.linalg.eigvalsh(m)[-1]\n"
+    )
+
+
+def _block_source(names: tuple) -> str:
+    """The block kernel. All per-lane data live in ONE float64 buffer ``_L`` at constant offsets
+    (state i at i·BLOCK, then η, running flag, steps, sign flips, previous osc), so LLVM can prove the
+    lane loop free of aliasing and vectorise it without runtime checks."""
+    n = len(names)
+    off = {f"s{i}": i for i in range(n)}
+    off.update({"eta": n, "act": n + 1, "steps": n + 2, "flips": n + 3, "posc": n + 4})
+    width = n + 5
+
+    def at(key, lane="_l"):
+        return f"_L[{off[key]} * BLOCK + {lane}]"
+
+    cur = [f"_v{i}" for i in range(n)]
+    new = [f"_w{i}" for i in range(n)]
+    cur_args = ", ".join(cur)
+    lane_state = ", ".join(at(f"s{i}") for i in range(n))
+    i16 = " " * 16
+    bounded = " & ".join(f"(abs({c}) <= bound)" for c in cur)  # false for nan and ±inf too
+    unpack = f"{', '.join(cur)}{',' if n == 1 else ''} = step({cur_args}, _e)[:{n}]"
+
+    def lines(template, indent, items):
+        return "\n".join(" " * indent + template.format(i=i, c=c, w=w) for i, (c, w) in enumerate(items))
+
+    pairs = list(zip(cur, new))
+    return f'''
+@njit(cache=True)
+def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status,
+               period, sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
+    """Advance the points start … start+BLOCK−1 (see the module docstring)."""
+    total = theta0.shape[0]
+    count = min(BLOCK, total - start)
+    _L = np.zeros({width} * BLOCK)
+    _lmax = np.empty(BLOCK)
+    _lprev = np.empty(BLOCK)
+    _rises = np.zeros(BLOCK, np.int64)
+    tol2 = tol * tol
+    for _l in range(BLOCK):
+        _p = start + _l if _l < count else start  # padding lanes repeat the first point and never run
+{lines("_L[{i} * BLOCK + _l] = theta0[_p, {i}]", 8, pairs)}
+        {at("eta")} = eta[_p]
+        {at("act")} = 1.0 if _l < count else 0.0
+    for _l in range(BLOCK):
+        _lv = loss({lane_state})
+        _lmax[_l] = _lv
+        _lprev[_l] = _lv
+        {at("posc")} = step({lane_state}, {at("eta")})[{n + 1}]
+    k = 0
+    _checks = 0
+    while k < max_steps:
+        m = min(1 if k < dense_steps else check_every, max_steps - k)
+        for _j in range(m):
+            for _l in range(BLOCK):
+{lines("{c} = _L[{i} * BLOCK + _l]", 16, pairs)}
+                _out = step({cur_args}, {at("eta")})
+{lines("{w} = _out[{i}]", 16, pairs)}
+                _gsq = _out[{n}]
+                _osc = _out[{n + 1}]
+                _stop = (_gsq < tol2) | (abs(_osc) < tol) | (not ({bounded}))
+                _go = ({at("act")} != 0.0) & (not _stop)
+{lines("_L[{i} * BLOCK + _l] = {w} if _go else {c}", 16, pairs)}
+                {at("steps")} += 1.0 if _go else 0.0
+                {at("flips")} += 1.0 if (({at("act")} != 0.0) & (_osc * {at("posc")} < 0.0)) else 0.0
+                {at("posc")} = _osc
+                {at("act")} = 1.0 if _go else 0.0
+        k += m
+        running = 0.0
+        for _l in range(BLOCK):
+            running += {at("act")}
+        _checks += 1
+        if k <= dense_steps or _checks % LOSS_EVERY_CHECKS == 0 or running == 0.0 or k >= max_steps:
+            for _l in range(BLOCK):
+                _lv = loss({lane_state})
+                if _lv > _lmax[_l]:
+                    _lmax[_l] = _lv
+                if _lv > _lprev[_l] + 1e-12 * abs(_lprev[_l]):
+                    _rises[_l] += 1
+                _lprev[_l] = _lv
+        if running == 0.0:
+            break
+    # periodicity probe, vectorised over the lanes: the orbit continued 2·MAX_PERIOD steps from the final
+    # state of every lane (used only by lanes still running at max_steps), stored as _buf[j, i, lane]
+    _buf = np.empty((2 * MAX_PERIOD + 1, {n}, BLOCK))
+    if running > 0.0:
+        _P = _L[:{n} * BLOCK].copy()
+        for _j in range(2 * MAX_PERIOD + 1):
+            for _l in range(BLOCK):
+{lines("{c} = _P[{i} * BLOCK + _l]", 16, pairs)}
+{lines("_buf[_j, {i}, _l] = {c}", 16, pairs)}
+                _out = step({cur_args}, {at("eta")})
+{lines("_P[{i} * BLOCK + _l] = _out[{i}]", 16, pairs)}
+    for _l in range(count):
+        _p = start + _l
+{lines("{c} = _L[{i} * BLOCK + _l]", 8, pairs)}
+        _e = {at("eta")}
+{lines("state[_p, {i}] = {c}", 8, pairs)}
+        steps[_p] = int({at("steps")})
+        sign_flips[_p] = int({at("flips")})
+        max_loss[_p] = _lmax[_l]
+        loss_rises[_p] = _rises[_l]
+        loss0[_p] = loss({", ".join(f"theta0[_p, {i}]" for i in range(n))})
+        loss_final[_p] = loss({cur_args})
+        period[_p] = 0
+        _out = step({cur_args}, _e)
+        if {" or ".join(f"not (abs({c}) <= bound)" for c in cur)}:
+            status[_p] = DIVERGED
+            sharpness_out[_p] = np.nan
+        else:
+            sharpness_out[_p] = sharpness({cur_args})
+            if _out[{n}] < tol2 or abs(_out[{n + 1}]) < tol:
+                status[_p] = CONVERGED
+            else:
+                status[_p] = UNCLASSIFIED
+                for _k in range(1, MAX_PERIOD + 1):
+                    repeats = True  # all gaps over k steps within period_tol (no division, early exit)
+                    for _j in range(MAX_PERIOD + 1):
+                        for _i in range({n}):
+                            a = _buf[_j, _i, _l]
+                            if not (abs(a - _buf[_j + _k, _i, _l]) <= period_tol * (1.0 + abs(a))):
+                                repeats = False
+                                break
+                        if not repeats:
+                            break
+                    if repeats:
+                        worst = 0.0
+                        for _j in range(MAX_PERIOD + 1):
+                            for _i in range({n}):
+                                a = _buf[_j, _i, _l]
+                                gap = abs(a - _buf[_j + _k, _i, _l]) / (1.0 + abs(a))
+                                worst = gap if gap > worst else worst
+                        # a slowly converging oscillation also repeats to period_tol over k steps, but it
+                        # drifts: over the farthest multiple of k in the probe the gap grows ~linearly
+                        far = (2 * MAX_PERIOD // _k) * _k
+                        drift = 0.0
+                        for _i in range({n}):
+                            a = _buf[0, _i, _l]
+                            gap = abs(a - _buf[far, _i, _l]) / (1.0 + abs(a))
+                            drift = gap if gap > drift else drift
+                        if _k == 1 or not (drift <= 1.5 * worst + 4e-15):
+                            status[_p] = MAX_STEPS
+                        else:
+                            status[_p] = PERIODIC
+                            period[_p] = _k
+                        break
+        if tail.shape[1] > 0:
+{lines("{c} = state[_p, {i}]", 12, pairs)}
+            for _j in range(tail.shape[1]):
+{lines("tail[_p, _j, {i}] = {c}", 16, pairs)}
+                {unpack}
+'''
+
+
+def generate_grid_source(model: Model, block: int = DEFAULT_BLOCK) -> str:
+    """The full text of the generated grid module for ``model`` (``block`` lanes per SIMD block)."""
+    names = model.state_names
+    _check_names(names)
+    if int(block) != block or block < 1:
+        raise InputError(f"block must be a positive integer, got {block!r}")
+    derivation = derive(model)
+    args = ", ".join(names)
+    header = [
+        f'"""Generated by eoscope (grid codegen v{GRID_CODEGEN_VERSION}, codegen v{CODEGEN_VERSION}) '
+        f"for {model.label}; hash {model.hash}. Do not edit."
+        '"""',
+        "import math",
+        "import numpy as np",
+        "from numba import njit, prange",
+        "",
+        f"STATE = {tuple(names)!r}",
+        f"MODEL_HASH = {model.hash!r}",
+        f"GRID_CODEGEN_VERSION = {GRID_CODEGEN_VERSION!r}",
+        f"BLOCK = {int(block)}",
+        f"MAX_PERIOD = {MAX_PERIOD}",
+        f"LOSS_EVERY_CHECKS = {LOSS_EVERY_CHECKS}",
+        *(f"{key.upper()} = {value}" for key, value in GRID_STATUS_CODES.items()),
+    ]
+    parts = [
+        "\n".join(header),
+        _VTANH_SOURCE,
+        _step_source(model, derivation),
+        _loss_source(args, model.concrete(model.loss)),
+        _function("hessian", args, list(derivation.hessian)),
+        _sharpness_source(args, len(names)),
+        _block_source(names),
+        '''
+@njit(cache=True, parallel=True)
+def run_grid(theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status, period,
+             sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
+    """All points of a grid, BLOCK lanes at a time, blocks in parallel (see the module docstring)."""
+    nblocks = (theta0.shape[0] + BLOCK - 1) // BLOCK
+    for b in prange(nblocks):
+        _run_block(b * BLOCK, theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps,
+                   status, period, sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail)
+''',
+    ]
+    # numpy error model everywhere: Python's ZeroDivisionError check is an early exit that stops LLVM from
+    # vectorising the lane loop (a zero divisor gives inf/nan instead, caught by the divergence rule).
+    source = "\n\n".join(parts) + "\n"
+    return source.replace("@njit(cache=True)", '@njit(cache=True, error_model="numpy")').replace(
+        "@njit(cache=True, parallel=True)", '@njit(cache=True, parallel=True, error_model="numpy")'
+    )
+
+
+def generate_grid_module(model: Model, block: int = DEFAULT_BLOCK) -> Path:
+    """generate_grid_module(model, block=64) -> Path of the generated grid module (written once, atomically)."""
+    path = grid_kernel_path(model, block)
+    if path.exists():
+        return path
+    source = generate_grid_source(model, block)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(source)
+        if path.exists():
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write the kernel cache at {path.parent}: {exc.strerror} (set EOSCOPE_CACHE_DIR)") from None
+    return path

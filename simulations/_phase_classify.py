@@ -1,0 +1,62 @@
+"""classify(status, period, eta_sharpness_half, loss0, max_loss, loss_rises) -> phase codes (int8).
+
+Labels come only from what the grid kernel recorded (no re-run):
+
+=========  ================  ==========================================================================
+code       label             rule
+=========  ================  ==========================================================================
+0          stable            converged, loss never rose (sampled) — a minimiser with multiplier in (−1, 0)
+                             flips the oscillating coordinate every step while the loss falls; it is
+                             stable convergence too (``sign_flips`` is stored for who wants to split it)
+1          eos               converged, the loss rose at least once, final η·S/2 in [0.9, 1 + 1e-9]
+2          catapult          converged, the loss rose above its starting value, final η·S/2 < 0.9
+3          periodic          periodic orbit of period k (2 ≤ k ≤ 16; the ``period`` variable holds k)
+4          unclassified      not converged, not periodic, bounded: chaotic, or slower than max_steps;
+                             also the rare converged orbit whose loss rose but fits neither rule above
+5          divergent         |θ_i| > bound or non-finite
+=========  ================  ==========================================================================
+
+The EoS window [0.9, 1] and the catapult rule follow eoscope issue 3; η·S/2 = 1 is the edge of stability
+(Cohen et al. 2021), and large-η GD can overshoot far below it (Ahn et al. 2023, §2; REFERENCE.md §1).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dynamics import GRID_STATUS_CODES
+
+PHASE_LABELS = ("stable", "eos", "catapult", "periodic", "unclassified", "divergent")
+PHASE_CODES = {name: code for code, name in enumerate(PHASE_LABELS)}
+EOS_WINDOW = (0.9, 1.0 + 1e-9)
+
+
+def classify(status, period, eta_sharpness_half, loss0, max_loss, loss_rises) -> np.ndarray:
+    """Phase code per point (see the module table); all inputs are arrays of the same shape."""
+    status = np.asarray(status)
+    half = np.asarray(eta_sharpness_half, dtype=np.float64)
+    converged = status == GRID_STATUS_CODES["converged"]
+    rose = np.asarray(loss_rises) > 0
+    phase = np.full(status.shape, PHASE_CODES["unclassified"], dtype=np.int8)
+    phase[converged & ~rose] = PHASE_CODES["stable"]
+    in_window = (half >= EOS_WINDOW[0]) & (half <= EOS_WINDOW[1])
+    phase[converged & rose & in_window] = PHASE_CODES["eos"]
+    spike = np.asarray(max_loss) > np.asarray(loss0)
+    phase[converged & rose & (half < EOS_WINDOW[0]) & spike] = PHASE_CODES["catapult"]
+    phase[status == GRID_STATUS_CODES["periodic"]] = PHASE_CODES["periodic"]
+    phase[status == GRID_STATUS_CODES["diverged"]] = PHASE_CODES["divergent"]
+    return phase
+
+
+def phase_counts(phase, period) -> dict:
+    """Points per label, with periodic split as ``periodic-k``; labels with no point are left out."""
+    phase = np.asarray(phase).ravel()
+    period = np.asarray(period).ravel()
+    counts: dict[str, int] = {}
+    for code, label in enumerate(PHASE_LABELS):
+        mask = phase == code
+        if label == "periodic":
+            for k in np.unique(period[mask]):
+                counts[f"periodic-{int(k)}"] = int(np.count_nonzero(mask & (period == k)))
+        elif mask.any():
+            counts[label] = int(np.count_nonzero(mask))
+    return counts

@@ -1,0 +1,108 @@
+"""Issue 3: the generated grid kernel — vectorisable tanh accuracy, the step is the derived map, SIMD."""
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+from numba import njit
+
+from derivations import InputError, get_loss, single_neuron
+from derivations._codegen_grid import generate_grid_source
+from dynamics import compile_grid, compile_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _ordinal(values: np.ndarray) -> np.ndarray:
+    """Map doubles to integers that are consecutive across adjacent floats (ulp distance = difference)."""
+    bits = values.view(np.int64)
+    return np.where(bits < 0, np.int64(-(2**63)) - bits, bits)
+
+
+@pytest.fixture(scope="module")
+def logcosh_grid():
+    return compile_grid(single_neuron(get_loss("logcosh")))
+
+
+def test_vectorisable_tanh_is_within_two_ulp_of_math_tanh(logcosh_grid):
+    vtanh = logcosh_grid._vtanh
+
+    @njit
+    def apply(xs):
+        out = np.empty_like(xs)
+        for i in range(xs.shape[0]):
+            out[i] = vtanh(xs[i])
+        return out
+
+    rng = np.random.default_rng(3)
+    magnitudes = np.concatenate([
+        10.0 ** rng.uniform(-300, 1.5, 100_000),  # tiny … 30
+        rng.uniform(0, 3, 100_000),  # around the ln(3)/2 split and the exp range reduction
+        np.nextafter(0.5493061443340548, [-1, 2]),
+        [0.0, 5e-324, 1e-8, 0.5, 1.0, 19.0, 20.0, 21.0, 22.0, 50.0, 1e300],
+    ])
+    xs = np.concatenate([magnitudes, -magnitudes])
+    got = apply(xs)
+    expected = np.array([math.tanh(v) for v in xs])
+    ulps = np.abs(_ordinal(got) - _ordinal(expected))
+    assert ulps.max() <= 2, (xs[ulps.argmax()], got[ulps.argmax()], expected[ulps.argmax()])
+    assert np.all(np.abs(got) <= 1.0)
+    assert apply(np.array([np.inf, -np.inf])).tolist() == [1.0, -1.0]
+    assert np.isnan(apply(np.array([np.nan]))[0])
+
+
+def test_grid_step_is_the_spine_map_bit_for_bit_for_sqrt1p_and_to_ulps_for_logcosh():
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-3, 3, (2000, 2))
+    etas = rng.uniform(0.01, 1.0, 2000)
+    for name in ("sqrt1p", "logcosh"):
+        model = single_neuron(get_loss(name))
+        grid, spine = compile_grid(model), compile_model(model)
+        got = np.array([grid.step(x, y, e) for (x, y), e in zip(points, etas)])
+        ref = np.array([spine.gd_step(x, y, e) for (x, y), e in zip(points, etas)])
+        if name == "sqrt1p":  # only + − × ÷ √: the same IEEE operations, bit for bit
+            assert np.array_equal(got, ref)
+        else:  # x' = x − η·tanh(xy)·y with tanh within 2 ulp: |Δ| ≤ a few ulp of the summands
+            scale = np.abs(points) + etas[:, None] * np.abs(points[:, ::-1])
+            assert np.all(np.abs(got[:, :2] - ref[:, :2]) <= 4 * np.finfo(float).eps * scale)
+            assert np.array_equal(got[:, 3], ref[:, 3])
+
+
+def test_grid_source_routes_tanh_and_sqrt_to_vectorisable_forms():
+    source = generate_grid_source(single_neuron(get_loss("logcosh")))
+    step = source[source.index("def step("):source.index("def loss(")]
+    assert "_vtanh(" in step and "math.tanh" not in step
+    source = generate_grid_source(single_neuron(get_loss("sqrt1p")))
+    step = source[source.index("def step("):source.index("def loss(")]
+    assert "np.sqrt(" in step and "math.sqrt" not in step
+    assert "fastmath" not in source
+    with pytest.raises(InputError):
+        generate_grid_source(single_neuron(get_loss("sqrt1p")), block=0)
+
+
+_PROBE = r"""
+import re, sys
+import numpy as np
+from derivations import get_loss, single_neuron
+from dynamics import compile_grid, grid_run
+model = single_neuron(get_loss(sys.argv[1]))
+grid_run(model, np.array([0.1]), np.array([[0.1, 1.0]]), max_steps=3)
+ir = list(compile_grid(model)._run_block.inspect_llvm().values())[0]
+print(" ".join(sorted(set(re.findall(r"fdiv <(\d+) x double>", ir)))))
+print(" ".join(sorted(set(re.findall(r"llvm\.sqrt\.v(\d+)f64", ir)))))
+"""
+
+
+@pytest.mark.parametrize("loss", ["sqrt1p", "logcosh"])
+def test_lane_loop_vectorises(loss):
+    """numba's LLVM IR of the block kernel holds vector divisions (and vector sqrt for √(1+s²))."""
+    env = dict(os.environ, PYTHONPATH=ROOT, EOSCOPE_CACHE_DIR=tempfile.mkdtemp(prefix="eoscope-ir-"))
+    out = subprocess.run([sys.executable, "-c", _PROBE, loss], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    divisions, roots = out.stdout.splitlines()[:2]
+    assert divisions and int(divisions.split()[0]) >= 2
+    if loss == "sqrt1p":
+        assert roots and int(roots.split()[0]) >= 2
