@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from derivations import CATALOGUE_NAMES, get_loss, single_neuron  # noqa: E402
-from dynamics import trajectory  # noqa: E402
+from dynamics import GRID_STATUS_NAMES, grid_run, trajectory  # noqa: E402
 
 from ._figure_trajectory import plot_trajectories  # noqa: E402
 
@@ -30,25 +30,32 @@ def work_units() -> int:
 
 
 def limit_sweep(loss_name: str, etas=SWEEP_ETAS, progress=None) -> list[dict]:
-    """y∞²·η·ℓ''(0)/2 for each η, from x0 = 0.1, y0² = 3/(ηℓ''(0)); NaN where GD does not converge."""
+    """y∞²·η·ℓ''(0)/2 for each η, from x0 = 0.1, y0² = 3/(ηℓ''(0)); None where GD does not converge.
+
+    All step sizes run in one call of the generated grid kernel (no Python loop over points).
+    """
     loss = get_loss(loss_name)
     model = single_neuron(loss)
     curvature = float(loss.curvature_at_zero)
+    etas = np.asarray(etas, dtype=np.float64)
+    theta0 = np.column_stack([np.full(etas.size, 0.1), np.sqrt(3 / (etas * curvature))])
+    result = grid_run(model, etas, theta0, max_steps=SWEEP_MAX_STEPS)
     rows = []
-    for eta in etas:
-        run = trajectory(model, float(eta), {"x": 0.1, "y": math.sqrt(3 / (eta * curvature))}, max_steps=SWEEP_MAX_STEPS)
-        y_sq = run.final["y"] ** 2
+    for i, eta in enumerate(etas):
+        status = GRID_STATUS_NAMES[int(result.status[i])]
+        converged = status == "converged"
+        y_sq = float(result.state[i, 1]) ** 2
         rows.append(
             {
                 "eta": float(eta),
-                "status": run.status,
-                "steps": run.steps,
-                "y_inf_sq": y_sq if run.converged else None,
-                "normalised_limit": y_sq * eta * curvature / 2 if run.converged else None,
+                "status": status,
+                "steps": int(result.steps[i]),
+                "y_inf_sq": y_sq if converged else None,
+                "normalised_limit": y_sq * eta * curvature / 2 if converged else None,
             }
         )
-        if progress is not None:
-            progress.advance(note=f"{loss_name} η={eta:.3g}")
+    if progress is not None:
+        progress.advance(len(etas), note=loss_name)
     return rows
 
 
