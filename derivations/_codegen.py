@@ -187,10 +187,18 @@ def generate_kernel_module(model: Model) -> Path:
 
     An existing file is never rewritten (numba's cache is keyed by the file's timestamp).
     """
-    path = kernel_path(model)
+    return write_module_once(kernel_path(model), lambda: generate_source(model))
+
+
+def write_module_once(path: Path, make_source) -> Path:
+    """write_module_once(path, make_source) -> path
+
+    Write ``make_source()`` to ``path`` atomically (temp file + rename) unless it exists. An existing file
+    is never rewritten: numba's on-disk cache is keyed by the source file's timestamp.
+    """
     if path.exists():
         return path
-    source = generate_source(model)
+    source = make_source()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

@@ -19,16 +19,13 @@ Files are written once into the kernel cache (``kernels/eoscope_dyn_<slug>_<hash
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import sympy as sp
 
-from ._codegen import _function, cache_root, generate_source
+from ._codegen import _function, cache_root, generate_source, write_module_once
 from ._derive import derive
-from ._errors import InputError
 from ._model import ETA, Model
 
 DYNAMICS_CODEGEN_VERSION = "4"
@@ -350,19 +347,4 @@ def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, criterion, f
 
 def generate_dynamics_module(model: Model) -> Path:
     """generate_dynamics_module(model) -> Path of the generated module (written once, atomically)."""
-    path = dynamics_kernel_path(model)
-    if path.exists():
-        return path
-    source = generate_dynamics_source(model)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(source)
-        if path.exists():
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError(f"cannot write the kernel cache at {path.parent}: {exc.strerror} (set EOSCOPE_CACHE_DIR)") from None
-    return path
+    return write_module_once(dynamics_kernel_path(model), lambda: generate_dynamics_source(model))

@@ -36,14 +36,12 @@ Generated functions (state arguments in declaration order):
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import sympy as sp
 
-from ._codegen import _IDENTIFIER, _KernelPrinter, _function, cache_root
+from ._codegen import _IDENTIFIER, _KernelPrinter, _function, cache_root, write_module_once
 from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
@@ -410,19 +408,4 @@ def run_grid(theta0, eta, max_steps, tol, bound, check_every, dense_steps, perio
 
 def generate_grid_module(model: Model, block: int = DEFAULT_BLOCK) -> Path:
     """generate_grid_module(model, block=64) -> Path of the generated grid module (written once, atomically)."""
-    path = grid_kernel_path(model, block)
-    if path.exists():
-        return path
-    source = generate_grid_source(model, block)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(source)
-        if path.exists():
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError(f"cannot write the kernel cache at {path.parent}: {exc.strerror} (set EOSCOPE_CACHE_DIR)") from None
-    return path
+    return write_module_once(grid_kernel_path(model, block), lambda: generate_grid_source(model, block))

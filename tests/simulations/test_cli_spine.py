@@ -1,7 +1,6 @@
 """The CLI of the spine: derive, simulate, reproduce, hostile input, and the kernel cache across processes."""
 import json
 import math
-from pathlib import Path
 
 import pytest
 
