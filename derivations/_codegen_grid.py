@@ -76,17 +76,17 @@ class _GridPrinter(_KernelPrinter):
 _GRID_PRINTER = _GridPrinter({"fully_qualified_modules": True, "standard": "python3"})
 
 # Branch-free tanh with one division (≈ 35 AVX-512 instructions per 8 values, 0.9 ns per value and core
-# here, against ≈ 60 and 2.9 ns for the previous double-double expm1 version). t = |x| clamped to 20 (tanh(20) rounds to 1), both
-# forms computed and one selected:
+# here, against ≈ 60 and 2.9 ns for the previous double-double expm1 version). t = |x| clamped to 20
+# (tanh(20) rounds to 1); both forms are computed and one is selected:
 # * t < 0.625: tanh x = x + x·z·P(z)/Q(z), z = x² (Cephes' tanh coefficients);
 # * t ≥ 0.625: tanh t = 1 − 2/(e^{2t} + 1). With 2t = k·ln2 + r (Cody–Waite, |r| ≤ ln2/2) and fdlibm's
 #   e^r = 1 + 2r/(2 − c) = (B + 2r)/B, B = 2 − c, c = r − r²·R(r²) (R: fdlibm's degree-4 minimax),
 #   2/(e^{2t} + 1) = 2B/(2^k·(B + 2r) + B): one division shared with the small form (a select picks the
 #   numerator and denominator). 2^k = bits((k + 1023) << 52), with k + 1023 read from the low bits of
 #   2t/ln2 + 1.5·2^52 + 1023 (no float → int conversion, so NaN stays harmless: it propagates through r).
-# Error (measured against mpmath on 2·10⁴ random points per range): ≤ 0.7 ulp below 0.625, ≤ 1.25 ulp on [0.625, 2], ≤ 0.55 ulp above;
-# glibc's tanh is itself up to 2.1 ulp off below 0.625, so the distance to math.tanh is ≤ 2 ulp (2·10⁷
-# random points). ``_fma`` is LLVM's fused multiply-add (vfmadd); the two bit intrinsics are LLVM bitcasts.
+# Error (measured against mpmath on 2·10⁴ random points per range): ≤ 0.7 ulp below 0.625, ≤ 1.25 ulp on
+# [0.625, 2], ≤ 0.55 ulp above; glibc's tanh is itself up to 2.1 ulp off below 0.625, so the distance to
+# math.tanh is ≤ 2 ulp (measured on 2·10⁷ random points). ``_fma`` is LLVM's fused multiply-add (vfmadd); the two bit intrinsics are LLVM bitcasts.
 _VTANH_SOURCE = '''
 from numba import types
 from numba.extending import intrinsic
