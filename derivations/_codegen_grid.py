@@ -234,7 +234,6 @@ def _block_source(names: tuple) -> str:
     new = [f"_w{i}" for i in range(n)]
     cur_args = ", ".join(cur)
     lane_state = ", ".join(at(f"s{i}") for i in range(n))
-    i16 = " " * 16
     bounded = " & ".join(f"(abs({c}) <= bound)" for c in cur)  # false for nan and ±inf too
     unpack = f"{', '.join(cur)}{',' if n == 1 else ''} = step({cur_args}, _e)[:{n}]"
 
