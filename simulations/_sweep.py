@@ -603,6 +603,8 @@ def _tile_results(plan: _Plan, tiles, scheduler, progress):
 def _fill_store(path: Path, plan: _Plan, scheduler, progress) -> None:
     import zarr
 
+    for leftover in path.rglob("*.partial"):  # zarr's temporary chunk files, left by a run killed mid-write
+        leftover.unlink(missing_ok=True)
     root = zarr.open_group(str(path), mode="r+")
     done = root["tile_done"][...]
     todo = [index for index in plan.tiles() if not done[index]]

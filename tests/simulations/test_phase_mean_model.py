@@ -92,7 +92,8 @@ def test_log_axis_scale_and_store_equals_memory_and_resume_is_bit_identical(tmp_
     for name in memory.variables:
         assert np.array_equal(memory[name].values, stored[name].values, equal_nan=True), name
     assert set(memory.coords) == set(stored.coords)
-    # an interrupted store: two tiles unmarked and their chunks overwritten with garbage, `complete` cleared
+    # an interrupted store: two tiles unmarked and their chunks overwritten with garbage, `complete` cleared,
+    # and a torn temporary chunk file as SIGKILL leaves during zarr's write-then-rename
     cut = tmp_path / "cut.zarr"
     sweep(MEAN, "0.5:4:6", {"A0": "1e-4:1e-2:5"}, store=cut, **args)
     root = zarr.open_group(str(cut), mode="r+")
@@ -101,6 +102,7 @@ def test_log_axis_scale_and_store_equals_memory_and_resume_is_bit_identical(tmp_
     root["b_final"][0:3, 2:4] = 7.0
     root["phase"][3:6, 4:5] = 5
     root.attrs["complete"] = False
+    (cut / "tile_done" / "c" / "0.5421e1d005784032bf4cbc8b14d13a60.partial").write_bytes(b"torn")  # zarr's temp file of a kill
     with pytest.raises(InputError, match="incomplete"):
         open_sweep(cut)
     sweep(MEAN, "0.5:4:6", {"A0": "1e-4:1e-2:5"}, store=cut, resume=True, **args)
