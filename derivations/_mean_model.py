@@ -164,6 +164,7 @@ def mean_model(d=None) -> Model:
     M(a₋, a₊, b) = ℓ_sym(d·(a₋ + a₊)·r(b)) with ℓ_sym and r derived (module docstring). ``d`` None keeps
     the width symbolic (for exact derivations; no kernels can be generated); a number ≥ 1 fixes it.
     Oscillating coordinate a₋ + a₊; minimiser branch {a₋ = −a₊}; reference point b0 = 0 for η_c.
+    Derived sweep axis ``A0`` (``init_axes``): a₋0 = a₊0 = A0/2, b0 = 0, the paper's balanced start.
     """
     if d is not None:
         try:
@@ -185,6 +186,7 @@ def mean_model(d=None) -> Model:
         "label_averaged_loss_closed_form": sp.Eq(sp.Function("ell_sym")(S), ell_sym.expr),
     }
     width = "d" if d is None else f"d = {d:g}"
+    a0 = sp.Symbol("A0", real=True)  # A0 = a₋ + a₊ at the start, split evenly, b0 = 0 (REFERENCE.md §3)
     return Model(
         name="mean-model",
         state=(a_minus, a_plus, B),
@@ -198,6 +200,7 @@ def mean_model(d=None) -> Model:
         label=f"mean model ℓ_sym(d·(a₋+a₊)·r(b)), {width}",
         reference_point={B: sp.Integer(0)},
         steps=steps,
+        init_axes={"A0": {a_minus: a0 / 2, a_plus: a0 / 2, B: sp.Integer(0)}},
     )
 
 

@@ -43,6 +43,9 @@ class Model:
     reference_point: dict | None = None  # where derive's records also evaluate critical_eta (e.g. {b: 0})
     steps: dict = field(default_factory=dict)  # named SymPy steps of the model's own derivation, shown first
     explicit_map: tuple | None = None  # a map given directly (custom-map): F(θ; η) expressions, no loss
+    # derived initial-condition axes for sweeps: {axis name: {state symbol: SymPy expr in Symbol(axis name)}},
+    # e.g. {"A0": {a_minus: A0/2, a_plus: A0/2, b: 0}}; not part of the hash (no kernel depends on it)
+    init_axes: dict = field(default_factory=dict)
 
     @property
     def state_names(self) -> tuple[str, ...]:

@@ -28,7 +28,10 @@ def register(sub) -> None:
     parser.add_argument("--x0", help="initial x: a:b:n or one value (single-neuron)")
     parser.add_argument("--y0", help="initial y: a:b:n or one value (single-neuron)")
     parser.add_argument("--axis", action="append", default=[], metavar="NAME=a:b:n",
-                        help="initial value axis of any state coordinate (repeatable)")
+                        help="initial value axis of any state coordinate, or a derived axis the model declares "
+                             "(mean-model: A0 = a₋0 + a₊0, split evenly, b0 = 0) (repeatable)")
+    parser.add_argument("--axis-scale", action="append", default=[], metavar="[NAME=]log",
+                        help="spacing of an initial-value axis: NAME=log|linear, or log|linear for all (repeatable)")
     parser.add_argument("--out", required=True, help="zarr store to write (a folder, e.g. run.zarr)")
     parser.add_argument("--resume", action="store_true", help="finish an interrupted store, skipping stored tiles")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing store")
@@ -39,7 +42,7 @@ def register(sub) -> None:
     parser.add_argument("--tail", default="0", help="also store the K states continuing from each final state")
     parser.add_argument("--tile-points", default="32768", help="points per stored tile (zarr chunk), default 2^15")
     parser.add_argument("--plot", help="write the two-panel phase figure to this PNG")
-    parser.add_argument("--observable", default="eta_sharpness_half", help="right panel variable (e.g. b_final)")
+    parser.add_argument("--observable", help="right panel variable (default η·S/2; b_final for the mean model)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -68,6 +71,21 @@ def axes_from_args(args) -> dict:
     return axes
 
 
+def axis_scales_from_args(args, axes: dict) -> dict:
+    scales = {}
+    for item in args.axis_scale:
+        name, sep, scale = item.rpartition("=")
+        scale = scale.strip()
+        if scale not in ("linear", "log"):
+            raise InputError(f"--axis-scale {item!r}: the scale must be linear or log")
+        targets = [name.strip()] if sep else list(axes)
+        if sep and not name.strip():
+            raise InputError(f"malformed --axis-scale {item!r}: expected NAME=log or log")
+        for target in targets:
+            scales[target] = scale
+    return scales
+
+
 def run(args) -> int:
     from ._sweep import check_store_path, plan_sweep, sweep, sweep_summary
 
@@ -79,30 +97,44 @@ def run(args) -> int:
         "tail": _count(args.tail, "--tail"),
     }
     axes = axes_from_args(args)
+    axis_scales = axis_scales_from_args(args, axes)
     tile_points = _count(args.tile_points, "--tile-points")
     if tile_points < 1:
         raise InputError("--tile-points must be ≥ 1")
     plan = plan_sweep(model, args.eta, axes, eta_scale=args.eta_scale, options=options, tile_points=tile_points,
-                      eta_unit=args.eta_unit)
+                      eta_unit=args.eta_unit, axis_scales=axis_scales)
     check_store_path(args.out, args.resume, args.overwrite)
     if args.plot:
         check_output_path(args.plot)
         if sum(n > 1 for n in plan.shape) != 2:
             raise InputError(f"--plot needs exactly two axes with n > 1 (grid shape {plan.shape})")
+        if args.observable is not None:
+            from ._sweep import POINT_VARIABLES
+
+            known = [f"{n}_final" for n in plan.names] + list(POINT_VARIABLES)
+            if args.observable not in known:
+                raise InputError(f"--observable {args.observable!r} is not a sweep variable (choose from {', '.join(known)})")
     progress = Progress(len(plan.tiles()), "phase")
     start = time.perf_counter()
     ds = sweep(
         model, args.eta, axes, eta_scale=args.eta_scale, store=args.out, resume=args.resume,
         overwrite=args.overwrite, scheduler=args.scheduler, progress=progress, tile_points=tile_points,
-        eta_unit=args.eta_unit, **options,
+        eta_unit=args.eta_unit, axis_scales=axis_scales, **options,
     )
     progress.close()
     seconds = time.perf_counter() - start
     summary = sweep_summary(ds, args.out, seconds)
     if args.plot:
-        from ._figure_phase import plot_phase
+        from ._figure_phase_relative import uses_relative_figure
 
-        plot_phase(ds, model, args.plot, observable=args.observable)
+        if uses_relative_figure(ds, model):
+            from ._figure_phase_relative import plot_phase_relative
+
+            plot_phase_relative(ds, model, args.plot, observable=args.observable or "b_final")
+        else:
+            from ._figure_phase import plot_phase
+
+            plot_phase(ds, model, args.plot, observable=args.observable or "eta_sharpness_half")
         summary["plot"] = args.plot
     if args.json:
         print_json(summary)

@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -185,10 +185,13 @@ def _tile_shape(shape: tuple, target: int = TILE_POINTS) -> tuple:
 class _Plan:
     spec: dict
     names: tuple  # state names
-    dims: tuple  # ("eta", "x0", "y0")
+    dims: tuple  # ("eta", "x0", "y0"), or ("eta", "A0", ...) with a derived initial-condition axis
     coords: dict
     options: dict
     tile: tuple
+    sources: dict | None = None  # state name -> (dim, initial values along dim); None: dims[1:] are the states
+    extra_coords: dict = field(default_factory=dict)  # name -> (dim, values): eta_over_eta_c, <state>0 of a derived axis
+    derived: dict = field(default_factory=dict)  # derived axis -> {<state>0: expression text}
 
     @property
     def shape(self) -> tuple:
@@ -225,26 +228,94 @@ def critical_step(model: Model) -> float:
     return value
 
 
+def _axis_key(key: str, names: tuple, derived_names) -> str:
+    """The axis a user key names: a state (``x``/``x0`` -> ``x``) or a derived axis (``A0``, or ``A``)."""
+    key = str(key).strip()
+    if key in derived_names:
+        return key
+    if key + "0" in derived_names:
+        return key + "0"
+    return key[:-1] if key.endswith("0") and key[:-1] in names else key
+
+
+def _derived_sources(model: Model, axis: str, values: np.ndarray, given: dict) -> tuple[dict, dict]:
+    """({state: initial values along ``axis``}, {<state>0: expression text}) of the model's derived axis
+    ``axis`` (Model.init_axes); a state also given as its own axis keeps that axis when the derived axis
+    sets it to a constant, and is refused when the derived axis varies it."""
+    import sympy as sp
+
+    symbol = sp.Symbol(axis, real=True)
+    sources, texts = {}, {}
+    for state, expr in model.init_axes[axis].items():
+        name = str(state)
+        expr = model.concrete(sp.sympify(expr)).subs({s: symbol for s in sp.sympify(expr).free_symbols if str(s) == axis})
+        varies = symbol in expr.free_symbols
+        if name in given:
+            if varies:
+                raise InputError(f"axis {name}0 conflicts with the derived axis {axis}, which sets {name}0 = {expr}")
+            continue
+        other = expr.free_symbols - {symbol}
+        if other:
+            raise InputError(f"derived axis {axis}: {name}0 = {expr} depends on {', '.join(sorted(map(str, other)))}")
+        with np.errstate(all="ignore"):
+            column = np.array(np.broadcast_to(np.asarray(sp.lambdify([symbol], expr, "numpy")(values), dtype=np.float64), values.shape))
+        if not np.all(np.isfinite(column)):
+            raise InputError(f"derived axis {axis}: {name}0 = {expr} is not finite on the given range")
+        sources[name] = column
+        texts[name + "0"] = sp.sstr(expr)
+    return sources, texts
+
+
 def plan_sweep(
     model, eta, axes: dict, *, eta_scale: str = "linear", options: dict | None = None, tile=None,
-    tile_points: int = TILE_POINTS, eta_unit: str = "absolute",
+    tile_points: int = TILE_POINTS, eta_unit: str = "absolute", axis_scales: dict | None = None,
 ) -> _Plan:
-    """Validate everything (InputError) and lay out the grid and its tiles; touches no file."""
+    """Validate everything (InputError) and lay out the grid and its tiles; touches no file.
+
+    ``axes`` keys are state axes (``x0`` or ``x``) or one derived axis the model declares in
+    ``Model.init_axes`` (e.g. the mean model's ``A0``: a₋0 = a₊0 = A0/2, b0 = 0); ``axis_scales`` maps
+    axis keys to ``"linear"``/``"log"``.
+    """
     spec = model_spec(model)
     model = model if isinstance(model, Model) else model_from_spec(spec)
     names = model.state_names
+    derived_names = tuple(getattr(model, "init_axes", None) or {})
     eta_axis = parse_axis(eta, "--eta", eta_scale, positive=True)
-    given = {}
+    scales = {}
+    for key, scale in (axis_scales or {}).items():
+        name = _axis_key(key, names, derived_names)
+        if name not in names and name not in derived_names:
+            raise InputError(f"--axis-scale: unknown axis {key!r}")
+        scales[name] = scale
+    given, derived = {}, {}
     for key, value in (axes or {}).items():
-        name = key[:-1] if key.endswith("0") and key[:-1] in names else key
-        if name not in names:
-            raise InputError(f"unknown axis {key!r}: {model.name} has state {', '.join(names)} (axes {', '.join(n + '0' for n in names)})")
-        if name in given:
-            raise InputError(f"axis {name}0 given twice")
-        given[name] = parse_axis(value, f"--{name}0")
-    missing = [n + "0" for n in names if n not in given]
+        name = _axis_key(key, names, derived_names)
+        label = name if name in derived_names else name + "0"
+        if name in derived_names:
+            target = derived
+        elif name in names:
+            target = given
+        else:
+            extra = f", or derived: {', '.join(derived_names)}" if derived_names else ""
+            raise InputError(f"unknown axis {key!r}: {model.name} has state {', '.join(names)} "
+                             f"(axes {', '.join(n + '0' for n in names)}{extra})")
+        if name in target:
+            raise InputError(f"axis {label} given twice")
+        target[name] = parse_axis(value, f"--{label}", scales.get(name, "linear"))
+    if len(derived) > 1:
+        raise InputError(f"give at most one derived axis (got {', '.join(derived)})")
+    sources, derived_texts, extra_coords = None, {}, {}
+    if derived:
+        (axis_name, axis), = derived.items()
+        columns, texts = _derived_sources(model, axis_name, axis.values, given)
+        derived_texts = {axis_name: texts}
+        extra_coords = {state + "0": (axis_name, columns[state]) for state in names if state in columns}
+        sources = {state: (axis_name, columns[state]) if state in columns else (state + "0", given[state].values)
+                   for state in names if state in columns or state in given}
+    missing = [n + "0" for n in names if n not in given and not (sources and n in sources)]
     if missing:
-        raise InputError(f"missing initial-state axes: {', '.join(missing)} (a:b:n or one value each)")
+        hint = f"; or a derived axis: {', '.join(derived_names)}" if derived_names else ""
+        raise InputError(f"missing initial-state axes: {', '.join(missing)} (a:b:n or one value each{hint})")
     opts = dict(DEFAULT_OPTIONS)
     unknown = set(options or {}) - set(opts)
     if unknown:
@@ -259,16 +330,19 @@ def plan_sweep(
         opts[key] = int(opts[key])
     for key in ("tol", "bound", "period_tol"):
         opts[key] = float(opts[key])
-    dims = ("eta",) + tuple(n + "0" for n in names)
+    dims = ("eta",) + tuple(derived) + tuple(n + "0" for n in names if n in given)
     coords = {"eta": eta_axis.values}
+    coords.update({name: axis.values for name, axis in derived.items()})
     if eta_unit not in ("absolute", "critical"):
         raise InputError(f"--eta-unit must be absolute or critical, got {eta_unit!r}")
     eta_c = critical_step(model) if eta_unit == "critical" else None
     if eta_c is not None:
         coords["eta"] = eta_axis.values * eta_c
-    coords.update({n + "0": given[n].values for n in names})
+        extra_coords = {"eta_over_eta_c": ("eta", eta_axis.values), **extra_coords}
+    coords.update({n + "0": given[n].values for n in names if n in given})
     specs = {"eta": eta_axis.spec()}
-    specs.update({n + "0": given[n].spec() for n in names})
+    specs.update({name: axis.spec() for name, axis in derived.items()})
+    specs.update({n + "0": given[n].spec() for n in names if n in given})
     shape = tuple(len(coords[d]) for d in dims)
     if tile is None:
         tile = _tile_shape(shape, int(tile_points))
@@ -280,19 +354,29 @@ def plan_sweep(
     if eta_c is not None:
         specs["eta"] = f"({specs['eta']})·η_c, η_c = {eta_c!r}"
     spec = {**spec, "hash": model.hash, "axes": specs}
-    return _Plan(spec=spec, names=names, dims=dims, coords=coords, options=opts, tile=tile)
+    return _Plan(spec=spec, names=names, dims=dims, coords=coords, options=opts, tile=tile, sources=sources,
+                 extra_coords=extra_coords, derived=derived_texts)
 
 
-def compute_tile(spec: dict, dims: tuple, coords: dict, options: dict, slices: tuple) -> dict:
-    """Run one tile (also on a dask worker: only plain data in and out). Returns {variable: array}."""
+def compute_tile(spec: dict, dims: tuple, coords: dict, options: dict, slices: tuple, sources: dict | None = None) -> dict:
+    """Run one tile (also on a dask worker: only plain data in and out). Returns {variable: array}.
+
+    ``sources`` (with a derived axis): {state: (dim, initial values along dim)}; without it the
+    dimensions after ``eta`` are the state coordinates in order."""
     model = model_from_spec(spec)
     if model.hash != spec["hash"]:
         raise RuntimeError(f"worker rebuilt model {model.hash}, expected {spec['hash']}")
     local = [np.asarray(coords[d])[s] for d, s in zip(dims, slices)]
     mesh = np.meshgrid(*local, indexing="ij")
     eta = mesh[0].ravel()
-    theta0 = np.column_stack([m.ravel() for m in mesh[1:]])
     shape = mesh[0].shape
+    if sources is None:
+        theta0 = np.column_stack([m.ravel() for m in mesh[1:]])
+    else:
+        index = np.meshgrid(*[np.arange(s.start, s.stop) for s in slices], indexing="ij")
+        position = {d: i for i, d in enumerate(dims)}
+        theta0 = np.column_stack([np.asarray(sources[name][1])[index[position[sources[name][0]]].ravel()]
+                                  for name in model.state_names])
     result = grid_run(model, eta, theta0, **{k: options[k] for k in DEFAULT_OPTIONS})
     out = {f"{name}_final": result.state[:, i].reshape(shape) for i, name in enumerate(model.state_names)}
     for key in POINT_VARIABLES:
@@ -305,10 +389,15 @@ def compute_tile(spec: dict, dims: tuple, coords: dict, options: dict, slices: t
 
 
 def _manifest(plan: _Plan) -> dict:
+    grid = {"dims": list(plan.dims), "shape": list(plan.shape), "axes": plan.spec["axes"], "tile": list(plan.tile)}
+    if plan.extra_coords:  # only when used, so stores made before derived axes still resume
+        grid["coords"] = {name: dim for name, (dim, _) in plan.extra_coords.items()}
+    if plan.derived:
+        grid["derived_axes"] = plan.derived
     return {
         "format": "eoscope-sweep/1",
         "model": plan.spec,
-        "grid": {"dims": list(plan.dims), "shape": list(plan.shape), "axes": plan.spec["axes"], "tile": list(plan.tile)},
+        "grid": grid,
         "options": plan.options,
         "status_codes": GRID_STATUS_CODES,
         "phase_labels": list(PHASE_LABELS),
@@ -334,6 +423,10 @@ def _create_store(path: Path, plan: _Plan, manifest: dict) -> None:
             array = root.create_array(dim, shape=(len(plan.coords[dim]),), dtype="float64", chunks=(len(plan.coords[dim]),),
                                       dimension_names=[dim], fill_value=np.nan)
             array[:] = plan.coords[dim]
+        for name, (dim, values) in plan.extra_coords.items():
+            array = root.create_array(name, shape=(len(values),), dtype="float64", chunks=(len(values),),
+                                      dimension_names=[dim], fill_value=np.nan)
+            array[:] = values
         for name, dtype in _variables(plan).items():
             fill = np.nan if dtype == "float64" else 0
             root.create_array(name, shape=plan.shape, dtype=dtype, chunks=plan.tile, dimension_names=list(plan.dims), fill_value=fill)
@@ -393,23 +486,28 @@ def sweep(
     tile=None,
     tile_points: int = TILE_POINTS,
     eta_unit: str = "absolute",
+    axis_scales: dict | None = None,
     **options,
 ):
     """sweep(model, eta, axes, *, eta_scale="linear", store=None, resume=False, overwrite=False,
-    scheduler=None, progress=None, tile=None, tile_points=2**15, eta_unit="absolute", **options) -> xarray.Dataset
+    scheduler=None, progress=None, tile=None, tile_points=2**15, eta_unit="absolute", axis_scales=None, **options) -> xarray.Dataset
 
     ``eta`` and each ``axes[name0]`` are ``"a:b:n"``, a number, or an :class:`Axis`; ``options`` are the
     kernel options of :data:`DEFAULT_OPTIONS`. ``scheduler`` is a dask.distributed address
     (``"tcp://host:port"``) or Client; without it tiles run in-process, each on all cores. With
     ``eta_unit="critical"`` the η axis is in units of the model's derived critical step size η_c (which
-    must not depend on the state, e.g. the mean model's 8π/d²); the ``eta`` coordinate stays absolute. The returned
+    must not depend on the state, e.g. the mean model's 8π/d²); the ``eta`` coordinate stays absolute and
+    ``eta_over_eta_c`` (along ``eta``) holds the ratios. An axis key may also be a derived initial-condition
+    axis of ``Model.init_axes`` (the mean model's ``A0``: a₋0 = a₊0 = A0/2, b0 = 0); it becomes the dimension
+    ``A0`` and the states it sets become coordinates along it (``a_minus0``, …); ``axis_scales`` = {key:
+    "log"} spaces an axis geometrically. The returned
     Dataset has coordinates ``eta`` and ``<state>0``, variables ``<state>_final``, ``steps``, ``status``,
     ``period``, ``phase``, ``sharpness``, ``eta_sharpness_half``, ``loss0``, ``loss_final``, ``max_loss``,
     ``loss_rises``, ``sign_flips`` (and ``tail``), and the manifest in ``attrs``. With ``store`` the same
     Dataset is read back from the zarr store (see the module docstring).
     """
     plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points,
-                      eta_unit=eta_unit)
+                      eta_unit=eta_unit, axis_scales=axis_scales)
     manifest = _manifest(plan)
     client, own = _connect(scheduler)  # before any file is written
     try:
@@ -471,7 +569,9 @@ def _run_in_memory(plan: _Plan, manifest: dict, scheduler, progress):
     variables = {name: (plan.dims, values) for name, values in data.items() if name != "tail"}
     if "tail" in data:
         variables["tail"] = (plan.dims + ("tail_step", "state"), data["tail"])
-    ds = xr.Dataset(variables, coords={d: plan.coords[d] for d in plan.dims})
+    coords = {d: plan.coords[d] for d in plan.dims}
+    coords.update({name: (dim, values) for name, (dim, values) in plan.extra_coords.items()})
+    ds = xr.Dataset(variables, coords=coords)
     ds.attrs.update({"eoscope_manifest": json.loads(json.dumps(manifest)), "complete": True, "title": "eoscope phase sweep"})
     return ds
 
@@ -481,7 +581,7 @@ def _tile_results(plan: _Plan, tiles, scheduler, progress):
     if scheduler is None:
         for index in tiles:
             slices = plan.tile_slices(index)
-            yield slices, compute_tile(plan.spec, plan.dims, plan.coords, plan.options, slices)
+            yield slices, compute_tile(plan.spec, plan.dims, plan.coords, plan.options, slices, plan.sources)
             if progress is not None:
                 progress.advance(note=f"tile {index}")
         return
@@ -490,7 +590,8 @@ def _tile_results(plan: _Plan, tiles, scheduler, progress):
     futures = {}
     for index in tiles:
         slices = plan.tile_slices(index)
-        future = scheduler.submit(compute_tile, plan.spec, plan.dims, plan.coords, plan.options, slices, pure=False)
+        future = scheduler.submit(compute_tile, plan.spec, plan.dims, plan.coords, plan.options, slices, plan.sources,
+                                  pure=False)
         futures[future] = (index, slices)
     for future in as_completed(list(futures)):
         index, slices = futures[future]
@@ -502,6 +603,8 @@ def _tile_results(plan: _Plan, tiles, scheduler, progress):
 def _fill_store(path: Path, plan: _Plan, scheduler, progress) -> None:
     import zarr
 
+    for leftover in path.rglob("*.partial"):  # zarr's temporary chunk files, left by a run killed mid-write
+        leftover.unlink(missing_ok=True)
     root = zarr.open_group(str(path), mode="r+")
     done = root["tile_done"][...]
     todo = [index for index in plan.tiles() if not done[index]]
@@ -527,7 +630,8 @@ def open_sweep(path):
         raise InputError(f"{path} is incomplete (interrupted run): finish it with --resume")
     with xr.open_zarr(str(path), consolidated=False) as ds:
         ds = ds.drop_vars("tile_done").load()
-    return ds
+    extra = [name for name in attrs["eoscope_manifest"]["grid"].get("coords", {}) if name in ds.data_vars]
+    return ds.set_coords(extra) if extra else ds
 
 
 def sweep_summary(ds, store=None, seconds: float | None = None) -> dict:
