@@ -1,6 +1,6 @@
 """Custom maps: a model given directly as map expressions F(θ; η) in the state and η.
 
-custom_map(expressions, state) -> Model;  derive_explicit_map(model) -> Derivation
+custom_map(expressions, state) -> Model  (derive() handles its explicit map)
 
 ``custom_map("eta*x*(1-x)", "x")`` is the logistic map with η as its parameter;
 ``custom_map("x + eta*y; y - eta*x", "x,y")`` a 2-D map (several expressions separated by ';', or by
@@ -95,24 +95,4 @@ def custom_map(expressions, state) -> Model:
         loss=sp.Integer(0),
         label=f"custom map {label}",
         explicit_map=exprs,
-    )
-
-
-def derive_explicit_map(model: Model):
-    """derive_explicit_map(model) -> Derivation for a model with ``explicit_map`` (see module docstring)."""
-    from ._derive import Derivation
-
-    gd_map = sp.Matrix([model.concrete(e) for e in model.explicit_map])
-    jacobian = gd_map.jacobian(model.state)
-    n = len(model.state)
-    gradient = sp.zeros(n, 1)
-    hessian = sp.zeros(n, n)
-    return Derivation(
-        model=model,
-        gradient=gradient,
-        gd_map=gd_map,
-        jacobian=jacobian,
-        hessian=hessian,
-        sharpness=None,
-        generic={"gradient": gradient, "gd_map": gd_map, "hessian": hessian, "invariant_factors": ()},
     )

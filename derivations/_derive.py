@@ -88,8 +88,6 @@ def derive(model: Model) -> Derivation:
 @lru_cache(maxsize=32)
 def _derive_cached(model: Model) -> Derivation:
     if model.explicit_map is not None:  # a map given directly: no loss, no minimisers, no invariants
-        from ._custom_map import derive_explicit_map
-
         return derive_explicit_map(model)
     theta = sp.Matrix(model.state)
     generic_gradient = sp.Matrix([sp.diff(model.loss, v) for v in model.state])
@@ -246,3 +244,21 @@ def _gradient_flow_limit(model: Model, invariants: list):
         return sp.Eq(v**2, sp.expand(solved[0])) if solved else None
     solved = sp.solve(sp.Eq(on_branch, q.subs(initial)), v)
     return sp.Eq(v, sp.expand(solved[0])) if solved else None
+
+
+def derive_explicit_map(model: Model):
+    """derive_explicit_map(model) -> Derivation of a custom map: F as given, DF = ∂F/∂θ; no loss terms."""
+    gd_map = sp.Matrix([model.concrete(e) for e in model.explicit_map])
+    jacobian = gd_map.jacobian(model.state)
+    n = len(model.state)
+    gradient = sp.zeros(n, 1)
+    hessian = sp.zeros(n, n)
+    return Derivation(
+        model=model,
+        gradient=gradient,
+        gd_map=gd_map,
+        jacobian=jacobian,
+        hessian=hessian,
+        sharpness=None,
+        generic={"gradient": gradient, "gd_map": gd_map, "hessian": hessian, "invariant_factors": ()},
+    )
