@@ -57,11 +57,13 @@ class _KernelPrinter(PythonCodePrinter):
     def _print_Rational(self, expr):
         return repr(float(expr.p) / float(expr.q))
 
+    sqrt_function = "math.sqrt"
+
     def _print_Pow(self, expr, rational=False):
         if expr.exp == sp.Rational(1, 2):
-            return f"math.sqrt({self._print(expr.base)})"
+            return f"{self.sqrt_function}({self._print(expr.base)})"
         if expr.exp == -sp.Rational(1, 2):
-            return f"(1.0/math.sqrt({self._print(expr.base)}))"
+            return f"(1.0/{self.sqrt_function}({self._print(expr.base)}))"
         return super()._print_Pow(expr, rational=rational)
 
 

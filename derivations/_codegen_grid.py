@@ -61,14 +61,9 @@ class _GridPrinter(_KernelPrinter):
     def _print_tanh(self, expr):
         return f"_vtanh({self._print(expr.args[0])})"
 
-    def _print_Pow(self, expr, rational=False):
-        # np.sqrt lowers to the llvm.sqrt intrinsic (vectorisable); math.sqrt to a libm call that LLVM must
-        # keep for errno. Both are IEEE correctly rounded, so the values are identical.
-        if expr.exp == sp.Rational(1, 2):
-            return f"np.sqrt({self._print(expr.base)})"
-        if expr.exp == -sp.Rational(1, 2):
-            return f"(1.0/np.sqrt({self._print(expr.base)}))"
-        return super()._print_Pow(expr, rational=rational)
+    # np.sqrt lowers to the llvm.sqrt intrinsic (vectorisable); math.sqrt to a libm call that LLVM must
+    # keep for errno. Both are IEEE correctly rounded, so the values are identical.
+    sqrt_function = "np.sqrt"
 
 
 _GRID_PRINTER = _GridPrinter({"fully_qualified_modules": True, "standard": "python3"})
