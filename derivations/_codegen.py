@@ -70,15 +70,15 @@ class _KernelPrinter(PythonCodePrinter):
 _PRINTER = _KernelPrinter({"fully_qualified_modules": True, "standard": "python3"})
 
 
-def _code_block(outputs: list, indent: str = "    ") -> tuple[list[str], list[str]]:
+def _code_block(outputs: list, indent: str = "    ", printer=_PRINTER) -> tuple[list[str], list[str]]:
     """CSE over ``outputs``; returns (assignment lines, printed outputs)."""
     replacements, reduced = sp.cse(outputs, symbols=sp.numbered_symbols("_c"), optimizations="basic")
-    lines = [f"{indent}{symbol} = {_PRINTER.doprint(value)}" for symbol, value in replacements]
-    return lines, [_PRINTER.doprint(value) for value in reduced]
+    lines = [f"{indent}{symbol} = {printer.doprint(value)}" for symbol, value in replacements]
+    return lines, [printer.doprint(value) for value in reduced]
 
 
-def _function(name: str, args: str, outputs: list, tuple_result: bool = True) -> str:
-    lines, printed = _code_block(outputs)
+def _function(name: str, args: str, outputs: list, tuple_result: bool = True, printer=_PRINTER) -> str:
+    lines, printed = _code_block(outputs, printer=printer)
     result = "(" + ", ".join(printed) + ("," if len(printed) == 1 else "") + ")" if tuple_result else printed[0]
     body = "\n".join(lines + [f"    return {result}"])
     return f"@njit(cache=True)\ndef {name}({args}):\n{body}\n"

@@ -43,7 +43,15 @@ from pathlib import Path
 
 import sympy as sp
 
-from ._codegen import _IDENTIFIER, _KernelPrinter, _function, cache_root, write_module_once
+from ._codegen import (
+    _IDENTIFIER,
+    _KernelPrinter,
+    _code_block,
+    _function,
+    _sharpness_source,
+    cache_root,
+    write_module_once,
+)
 from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
@@ -180,37 +188,15 @@ def _step_source(model: Model, derivation) -> str:
     gradient = list(derivation.gradient)
     oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
     outputs = list(derivation.gd_map) + [sum(g**2 for g in gradient), oscillation]
-    # Same CSE as derivations._codegen._code_block (identical expressions), printed with _vtanh.
-    replacements, reduced = sp.cse(outputs, symbols=sp.numbered_symbols("_c"), optimizations="basic")
-    lines = [f"    {symbol} = {_GRID_PRINTER.doprint(value)}" for symbol, value in replacements]
-    printed = [_GRID_PRINTER.doprint(value) for value in reduced]
+    # Same CSE as derivations._codegen (identical expressions), printed with np.sqrt and _vtanh.
+    lines, printed = _code_block(outputs, printer=_GRID_PRINTER)
     body = "\n".join(lines + [f"    return ({', '.join(printed)})"])
     return f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n"
 
 
 def _loss_source(args: str, expr) -> str:
     """The loss, printed like the step (np.sqrt, _vtanh) so that its sampling loop can vectorise too."""
-    replacements, reduced = sp.cse([expr], symbols=sp.numbered_symbols("_c"), optimizations="basic")
-    lines = [f"    {symbol} = {_GRID_PRINTER.doprint(value)}" for symbol, value in replacements]
-    body = "\n".join(lines + [f"    return {_GRID_PRINTER.doprint(reduced[0])}"])
-    return f"@njit(cache=True)\ndef loss({args}):\n{body}\n"
-
-
-def _sharpness_source(args: str, n: int) -> str:
-    if n == 1:
-        return f"@njit(cache=True)\ndef sharpness({args}):\n    return hessian({args})[0]\n"
-    if n == 2:
-        return (
-            f"@njit(cache=True)\ndef sharpness({args}):\n"
-            f"    h = hessian({args})\n"
-            "    return 0.5 * (h[0] + h[3]) + math.hypot(0.5 * (h[0] - h[3]), h[1])\n"
-        )
-    fill = "\n".join(f"    m[{i}, {j}] = h[{i * n + j}]" for i in range(n) for j in range(n))
-    return (
-        f"@njit(cache=True)\ndef sharpness({args}):\n"
-        f"    h = hessian({args})\n    m = np.empty(({n}, {n}))\n{fill}\n"
-        "    return np.linalg.eigvalsh(m)[-1]\n"
-    )
+    return _function("loss", args, [expr], tuple_result=False, printer=_GRID_PRINTER)
 
 
 def _block_source(names: tuple) -> str:
