@@ -190,6 +190,15 @@ def _gram_schmidt(Q, sums):
 
 
 @njit(cache=True)
+def _tangent_qr_step(cur, eta, J, Q, tmp, sums):
+    """Q ← DF(θ)·Q, re-orthonormalised (QR); log R_ii added to sums."""
+    jacobian_into(cur, eta, J)
+    _matmul(J, Q, tmp)
+    Q[:, :] = tmp
+    _gram_schmidt(Q, sums)
+
+
+@njit(cache=True)
 def _finite_bounded(theta, bound):
     for i in range(theta.shape[0]):
         if not math.isfinite(theta[i]) or abs(theta[i]) > bound:
@@ -212,10 +221,7 @@ def lyapunov_kernel(theta0, eta, transient, steps, bound, exponents, final):
     tmp = np.empty((n, n))
     sums = np.zeros(n)
     for t in range(steps):
-        jacobian_into(cur, eta, J)
-        _matmul(J, Q, tmp)
-        Q[:, :] = tmp
-        _gram_schmidt(Q, sums)
+        _tangent_qr_step(cur, eta, J, Q, tmp, sums)
         map_into(cur, eta, nxt)
         cur[:] = nxt
         if not _finite_bounded(cur, bound):
@@ -261,10 +267,7 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
         for t in range(extra):
             if status != 0:
                 break
-            jacobian_into(cur, eta, J)
-            _matmul(J, Q, tmp)
-            Q[:, :] = tmp
-            _gram_schmidt(Q, sums)
+            _tangent_qr_step(cur, eta, J, Q, tmp, sums)
             map_into(cur, eta, nxt)
             cur[:] = nxt
             if not _finite_bounded(cur, bound):
@@ -277,10 +280,7 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
             for c in range(n_codes):
                 obs_out[i, t, c] = observable(cur, eta, codes[c])
             if with_lyapunov:
-                jacobian_into(cur, eta, J)
-                _matmul(J, Q, tmp)
-                Q[:, :] = tmp
-                _gram_schmidt(Q, sums)
+                _tangent_qr_step(cur, eta, J, Q, tmp, sums)
             map_into(cur, eta, nxt)
             cur[:] = nxt
             if not _finite_bounded(cur, bound):
