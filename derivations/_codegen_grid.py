@@ -1,11 +1,11 @@
 """Generate a blocked, SIMD-friendly numba *grid* kernel for a model, keyed by model hash + grid version.
 
-generate_grid_source(model, block=16) -> str
-generate_grid_module(model, block=16) -> pathlib.Path
+generate_grid_source(model, block=64) -> str
+generate_grid_module(model, block=64) -> pathlib.Path
 
 The GD map is the derived ``gd_map`` of :func:`derive`, printed with the same printer and CSE as
-:mod:`derivations._codegen` (the step computes the same outputs ``(F(θ), |∇L|², osc(θ))`` as
-``gd_step``), so for maps built from + − × ÷ and √ the per-point arithmetic is bit-for-bit the one of
+:mod:`derivations._codegen` (the step computes the same ``F(θ)`` and ``osc(θ)`` as ``gd_step``), so for
+maps built from + − × ÷ and √ the per-point arithmetic is bit-for-bit the one of
 ``run_trajectory`` (no ``fastmath``: LLVM neither reassociates nor contracts to FMA). ``tanh`` is the
 one exception: ``math.tanh`` is a libm call that blocks vectorisation, so the grid step calls
 ``_vtanh``, a branch-free tanh with a single division: a rational minimax form for |x| < 0.625 and
@@ -15,8 +15,10 @@ tanh; tested), which LLVM vectorises.
 
 Generated functions (state arguments in declaration order):
 
-* ``step(*θ, eta) -> (F(θ)..., |∇L(θ)|², osc(θ))`` (vector maths), ``loss``, ``hessian``, ``sharpness``
-  (``math.*``, used once per point);
+* ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))`` with |∇L(θ)|² = N/D (vector maths; D = 1 unless |∇L|² is a
+  quotient with a denominator SymPy proves positive, tested then as N − tol²·D < 0 with one FMA instead of
+  a division: see ``_gradient_norm_parts``), ``loss`` (vector maths: ``_vexp``, ``_vlog``, ``_vcosh``),
+  ``hessian``, ``sharpness`` (``math.*``, used once per point);
 * ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, dense_steps, period_tol, state[N, n],
   steps[N], status[N], period[N], sharpness[N], loss0[N], loss_final[N], max_loss[N], loss_rises[N],
   sign_flips[N], tail[N, K, n])``: lanes are grouped in blocks of ``BLOCK`` points (a ``prange`` over
@@ -24,9 +26,10 @@ Generated functions (state arguments in declaration order):
   loop (a lane that meets a stopping rule keeps its state through a select) and stops when no lane is
   running. Stopping rules per lane, checked before each step exactly as ``run_trajectory`` does:
   diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol or |osc| < tol), max_steps.
-  The loss of each lane is sampled after each of the first ``dense_steps`` steps (where catapult and EoS
-  spikes start), then at every ``LOSS_EVERY_CHECKS``-th check (every 64 steps by default) and when the block
-  stops: ``max_loss`` is the
+  The loss of each lane is sampled (a vectorised loop) after each of the first ``dense_steps`` steps
+  (where catapult and EoS spikes start), then at every ``LOSS_EVERY_CHECKS``-th check (every 64 steps by
+  default) and when the block stops: ``loss0``, ``loss_final`` and ``max_loss`` come from the same
+  vectorised loss (≤ a few ulp from the ``math.*`` loss of the trajectory kernel); ``max_loss`` is the
   largest sample (the catapult height, sampled), ``loss_rises`` counts samples larger than the previous one
   by more than 1e-12 relative. ``sign_flips`` counts steps where osc(θ) changes sign (every step).
   A lane still running at ``max_steps`` is probed for 2·``MAX_PERIOD`` further steps: the smallest
@@ -56,7 +59,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "10"
+GRID_CODEGEN_VERSION = "11"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
@@ -75,6 +78,24 @@ class _GridPrinter(_KernelPrinter):
 
 
 _GRID_PRINTER = _GridPrinter({"fully_qualified_modules": True, "standard": "python3"})
+
+
+class _LossPrinter(_GridPrinter):
+    """The grid printer with exp, log and cosh routed to ``_vexp``, ``_vlog`` and ``_vcosh`` (loss sampling)."""
+
+    def _print_exp(self, expr):
+        return f"_vexp({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        if len(expr.args) != 1:
+            return super()._print_log(expr)
+        return f"_vlog({self._print(expr.args[0])})"
+
+    def _print_cosh(self, expr):
+        return f"_vcosh({self._print(expr.args[0])})"
+
+
+_LOSS_PRINTER = _LossPrinter({"fully_qualified_modules": True, "standard": "python3"})
 
 # Branch-free tanh with one division (≈ 35 AVX-512 instructions per 8 values, 0.9 ns per value and core
 # here, against ≈ 60 and 2.9 ns for the previous double-double expm1 version). t = |x| clamped to 20
@@ -166,6 +187,113 @@ def _vtanh(x):
 '''
 
 
+# Vectorisable exp, log and cosh for the *loss* that the kernel samples (the step keeps math.* for these so
+# that it stays the spine's map; only tanh is replaced there). With libm calls the sampling loop cannot
+# vectorise and cost about a fifth of a tanh-loss run (two scalar calls per lane for log(cosh(xy))).
+# * _vexp: x = k·ln2 + r (Cody–Waite, |r| ≤ ln2/2), e^r by its degree-13 Taylor polynomial (truncation
+#   < 5e-18), 2^k applied as 2^⌊k/2⌋·2^(k−⌊k/2⌋) so that overflow gives inf and underflow gradual zeros;
+# * _vlog: x = 2^e·m with m ∈ [√½, √2) read from the bits (subnormals scaled by 2^54 first);
+#   log m = 2·atanh(s), s = (m − 1)/(m + 1), by its odd series to s^23 (|s| ≤ 0.172: truncation < 1e-18);
+#   log 0 = −inf, log of a negative number or nan = nan, log inf = inf;
+# * _vcosh: h + 1/(4h) with h = e^|u|/2 (2^−1 applied in the exponent, so cosh stays finite up to 710.48).
+# Distance to math.exp / math.log / math.cosh: ≤ 2, 2 and 3 ulp (tests/derivations/test_grid_codegen.py).
+_VMATH_SOURCE = '''
+@intrinsic
+def _biased_exponent(typingctx, x):
+    """The 11-bit biased exponent field of x, as a float64."""
+    sig = types.float64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        i64 = context.get_value_type(types.int64)
+        bits = builder.bitcast(args[0], i64)
+        field = builder.and_(builder.lshr(bits, i64(52)), i64(0x7FF))
+        return builder.sitofp(field, context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _mantissa_in_one_two(typingctx, x):
+    """x's significand with the exponent of 1.0: a float64 in [1, 2) for finite normal x."""
+    sig = types.float64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        i64 = context.get_value_type(types.int64)
+        bits = builder.bitcast(args[0], i64)
+        bits = builder.or_(builder.and_(bits, i64(0x000FFFFFFFFFFFFF)), i64(0x3FF0000000000000))
+        return builder.bitcast(bits, context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _vexp_times_power_of_two(x, m):
+    """e^x·2^m (m a small integer-valued float) without libm calls (vectorisable)."""
+    xc = -746.0 if x < -746.0 else x
+    xc = 711.0 if xc > 711.0 else xc  # nan passes both clamps
+    kf = _fma(xc, _INV_LN2, _SHIFTER) - _SHIFTER
+    r = _fma(-kf, _LN2_HI, xc)
+    r = _fma(-kf, _LN2_LO, r)
+    p = _fma(1.6059043836821613e-10, r, 2.08767569878681e-09)
+    p = _fma(p, r, 2.505210838544172e-08)
+    p = _fma(p, r, 2.755731922398589e-07)
+    p = _fma(p, r, 2.7557319223985893e-06)
+    p = _fma(p, r, 2.48015873015873e-05)
+    p = _fma(p, r, 0.0001984126984126984)
+    p = _fma(p, r, 0.001388888888888889)
+    p = _fma(p, r, 0.008333333333333333)
+    p = _fma(p, r, 0.041666666666666664)
+    p = _fma(p, r, 0.16666666666666666)
+    p = _fma(p, r, 0.5)
+    p = _fma(p, r, 1.0)
+    p = _fma(p, r, 1.0)
+    half = np.floor(kf * 0.5)
+    return p * _scale_from_shifted(half + _SHIFTER) * _scale_from_shifted((kf - half + m) + _SHIFTER)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _vexp(x):
+    """exp(x) without libm calls (vectorisable); ≤ 1 ulp from math.exp (tests/derivations)."""
+    return _vexp_times_power_of_two(x, 0.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _vlog(x):
+    """log(x) without libm calls (vectorisable); ≤ 2 ulp from math.log (tests/derivations)."""
+    tiny = x < 2.2250738585072014e-308
+    xs = x * 18014398509481984.0 if tiny else x
+    e = _biased_exponent(xs) - (1077.0 if tiny else 1023.0)
+    m = _mantissa_in_one_two(xs)
+    big = m > 1.4142135623730951
+    m = m * 0.5 if big else m
+    e = e + 1.0 if big else e
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    q = _fma(0.08695652173913043, z, 0.09523809523809523)
+    q = _fma(q, z, 0.10526315789473684)
+    q = _fma(q, z, 0.11764705882352941)
+    q = _fma(q, z, 0.13333333333333333)
+    q = _fma(q, z, 0.15384615384615385)
+    q = _fma(q, z, 0.18181818181818182)
+    q = _fma(q, z, 0.2222222222222222)
+    q = _fma(q, z, 0.2857142857142857)
+    q = _fma(q, z, 0.4)
+    q = _fma(q, z, 0.6666666666666666)
+    log_m = _fma(s * z, q, s + s)
+    out = _fma(e, _LN2_HI, _fma(e, _LN2_LO, log_m))
+    out = out if x > 0.0 else (-np.inf if x == 0.0 else np.nan)
+    return x if x == np.inf else out
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _vcosh(u):
+    """cosh(u) = h + 1/(4h) with h = e^|u|/2 (finite up to |u| ≈ 710.48, like math.cosh; vectorisable)."""
+    h = _vexp_times_power_of_two(abs(u), -1.0)
+    return h + 0.25 / h
+'''
+
+
 def grid_kernel_path(model: Model, block: int = DEFAULT_BLOCK) -> Path:
     """Where the generated grid module of ``model`` lives (it may not exist yet)."""
     slug = re.sub(r"[^a-z0-9]+", "_", model.name.lower()).strip("_")
@@ -182,24 +310,43 @@ def _check_names(names) -> None:
             raise InputError(f"state name {name!r} cannot be used in generated grid code")
 
 
-def _step_source(model: Model, derivation) -> str:
+def _gradient_norm_parts(gradient) -> tuple:
+    """|∇L|² as (N, D, test): the stopping test |∇L|² < tol² on generated outputs N, D.
+
+    When |∇L|² is a quotient N/D with D > 0 (proved by SymPy, e.g. ℓ = √(1+s²): D = 1 + x²y²), the test is
+    N − tol²·D < 0 with one FMA, whose sign is that of the exact N/D − tol²: no division in the step (the
+    division was a fifth of a √(1+s²) step). It agrees with the trajectory kernel's fl(N/D) < tol² except
+    when N/D lies within half an ulp below tol². Otherwise D = 1 and the test is N < tol², as there."""
+    norm_sq = sum(g**2 for g in gradient)
+    numerator, denominator = sp.fraction(sp.together(norm_sq))
+    if denominator != 1 and denominator.is_positive:
+        return numerator, denominator, "(_fma(-tol2, _out[{den}], _out[{num}]) < 0.0)"
+    return norm_sq, sp.Float(1.0), "(_out[{num}] < tol2)"
+
+
+def _step_source(model: Model, derivation) -> tuple:
+    """(source of ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))``, the convergence test on its outputs)."""
     names = model.state_names
     args = ", ".join(names)
-    gradient = list(derivation.gradient)
+    numerator, denominator, test = _gradient_norm_parts(derivation.gradient)
     oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
-    outputs = list(derivation.gd_map) + [sum(g**2 for g in gradient), oscillation]
-    # Same CSE as derivations._codegen (identical expressions), printed with np.sqrt and _vtanh.
+    outputs = list(derivation.gd_map) + [numerator, denominator, oscillation]
+    # Same CSE as derivations._codegen (identical map expressions), printed with np.sqrt and _vtanh.
     lines, printed = _code_block(outputs, printer=_GRID_PRINTER)
     body = "\n".join(lines + [f"    return ({', '.join(printed)})"])
-    return f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n"
+    n = len(names)
+    source = f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n"
+    return source, test.format(num=n, den=n + 1)
 
 
 def _loss_source(args: str, expr) -> str:
-    """The loss, printed like the step (np.sqrt, _vtanh) so that its sampling loop can vectorise too."""
-    return _function("loss", args, [expr], tuple_result=False, printer=_GRID_PRINTER)
+    """The loss, printed with np.sqrt, _vtanh, _vexp, _vlog and _vcosh so that its sampling loop vectorises."""
+    source = _function("loss", args, [expr], tuple_result=False, printer=_LOSS_PRINTER)
+    # inlined, or the sampling loop holds a call and LLVM keeps it scalar
+    return source.replace("@njit(cache=True)", '@njit(cache=True, inline="always", error_model="numpy")', 1)
 
 
-def _block_source(names: tuple) -> str:
+def _block_source(names: tuple, converged_test: str) -> str:
     """The block kernel. All per-lane data live in ONE float64 buffer ``_L`` at constant offsets
     (state i at i·BLOCK, then η, running flag, steps, sign flips, previous osc), so LLVM can prove the
     lane loop free of aliasing and vectorise it without runtime checks."""
@@ -243,7 +390,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
         _lv = loss({lane_state})
         _lmax[_l] = _lv
         _lprev[_l] = _lv
-        {at("posc")} = step({lane_state}, {at("eta")})[{n + 1}]
+        {at("posc")} = step({lane_state}, {at("eta")})[{n + 2}]
     k = 0
     _checks = 0
     while k < max_steps:
@@ -253,9 +400,8 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
 {lines("{c} = _L[{i} * BLOCK + _l]", 16, pairs)}
                 _out = step({cur_args}, {at("eta")})
 {lines("{w} = _out[{i}]", 16, pairs)}
-                _gsq = _out[{n}]
-                _osc = _out[{n + 1}]
-                _stop = (_gsq < tol2) | (abs(_osc) < tol) | (not ({bounded}))
+                _osc = _out[{n + 2}]
+                _stop = {converged_test} | (abs(_osc) < tol) | (not ({bounded}))
                 _go = ({at("act")} != 0.0) & (not _stop)
 {lines("_L[{i} * BLOCK + _l] = {w} if _go else {c}", 16, pairs)}
                 {at("steps")} += 1.0 if _go else 0.0
@@ -268,12 +414,10 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
             running += {at("act")}
         _checks += 1
         if k <= dense_steps or _checks % LOSS_EVERY_CHECKS == 0 or running == 0.0 or k >= max_steps:
-            for _l in range(BLOCK):
+            for _l in range(BLOCK):  # selects, no branches: the loop vectorises (loss is printed with _v* maths)
                 _lv = loss({lane_state})
-                if _lv > _lmax[_l]:
-                    _lmax[_l] = _lv
-                if _lv > _lprev[_l] + 1e-12 * abs(_lprev[_l]):
-                    _rises[_l] += 1
+                _lmax[_l] = _lv if _lv > _lmax[_l] else _lmax[_l]
+                _rises[_l] += 1 if _lv > _lprev[_l] + 1e-12 * abs(_lprev[_l]) else 0
                 _lprev[_l] = _lv
         if running == 0.0:
             break
@@ -306,7 +450,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
             sharpness_out[_p] = np.nan
         else:
             sharpness_out[_p] = sharpness({cur_args})
-            if _out[{n}] < tol2 or abs(_out[{n + 1}]) < tol:
+            if {converged_test} or abs(_out[{n + 2}]) < tol:
                 status[_p] = CONVERGED
             else:
                 status[_p] = UNCLASSIFIED
@@ -357,6 +501,7 @@ def generate_grid_source(model: Model, block: int = DEFAULT_BLOCK) -> str:
         raise InputError(f"block must be a positive integer, got {block!r}")
     derivation = derive(model)
     args = ", ".join(names)
+    step_source, converged_test = _step_source(model, derivation)
     header = [
         f'"""Generated by eoscope (grid codegen v{GRID_CODEGEN_VERSION}, codegen v{CODEGEN_VERSION}) '
         f"for {model.label}; hash {model.hash}. Do not edit."
@@ -376,11 +521,12 @@ def generate_grid_source(model: Model, block: int = DEFAULT_BLOCK) -> str:
     parts = [
         "\n".join(header),
         _VTANH_SOURCE,
-        _step_source(model, derivation),
+        _VMATH_SOURCE,
+        step_source,
         _loss_source(args, model.concrete(model.loss)),
         _function("hessian", args, list(derivation.hessian)),
         _sharpness_source(args, len(names)),
-        _block_source(names),
+        _block_source(names, converged_test),
         '''
 @njit(cache=True, parallel=True)
 def run_grid(theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status, period,

@@ -82,6 +82,50 @@ def test_vectorisable_tanh_is_within_one_and_a_half_ulp_of_the_exact_tanh(logcos
     assert float(errors[worst]) <= 1.5, (xs[worst], got[worst], float(errors[worst]))
 
 
+def _elementwise(function):
+    @njit
+    def apply(xs):
+        out = np.empty_like(xs)
+        for i in range(xs.shape[0]):
+            out[i] = function(xs[i])
+        return out
+
+    return apply
+
+
+def _libm(function, x):
+    try:
+        return function(x)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return -math.inf if x == 0 else math.nan
+
+
+@pytest.mark.parametrize("name, ulps", [("exp", 1), ("log", 2), ("cosh", 2)])
+def test_vectorisable_exp_log_cosh_of_the_loss_sampler_match_libm(logcosh_grid, name, ulps):
+    """_vexp, _vlog, _vcosh (the sampled loss) against math.* over their whole range, specials included."""
+    apply = _elementwise(getattr(logcosh_grid, f"_v{name}"))
+    rng = np.random.default_rng(11)
+    if name == "log":
+        xs = np.concatenate([10.0 ** rng.uniform(-323, 308, 50_000), rng.uniform(0.5, 2.0, 50_000),
+                             [5e-324, 1e-310, 2.2250738585072014e-308, 0.5, 1.0, 2.0, 1.7976931348623157e308]])
+        specials = np.array([0.0, -0.0, -1.0, np.inf, -np.inf, np.nan])
+    else:
+        xs = np.concatenate([rng.uniform(-750, 712, 50_000), rng.uniform(-3, 3, 50_000), 10.0 ** rng.uniform(-300, 0, 2000),
+                             [0.0, 709.78, 709.79, 710.4, 710.5, -708.4, -745.1, -745.2, -746.0]])
+        specials = np.array([np.inf, -np.inf, np.nan, 800.0, -800.0])
+    reference = getattr(math, name)
+    got = apply(xs)
+    expected = np.array([_libm(reference, v) for v in xs])
+    finite = np.isfinite(expected)
+    distance = np.abs(_ordinal(got[finite]) - _ordinal(expected[finite]))
+    assert distance.max() <= ulps, (xs[finite][distance.argmax()], got[finite][distance.argmax()])
+    assert np.array_equal(got[~finite], expected[~finite])
+    want = np.array([_libm(reference, v) for v in specials])
+    assert np.array_equal(apply(specials), want, equal_nan=True)
+
+
 def test_grid_step_is_the_spine_map_bit_for_bit_for_sqrt1p_and_to_ulps_for_logcosh():
     rng = np.random.default_rng(0)
     points = rng.uniform(-3, 3, (2000, 2))
@@ -89,14 +133,43 @@ def test_grid_step_is_the_spine_map_bit_for_bit_for_sqrt1p_and_to_ulps_for_logco
     for name in ("sqrt1p", "logcosh"):
         model = single_neuron(get_loss(name))
         grid, spine = compile_grid(model), compile_model(model)
-        got = np.array([grid.step(x, y, e) for (x, y), e in zip(points, etas)])
-        ref = np.array([spine.gd_step(x, y, e) for (x, y), e in zip(points, etas)])
+        got = np.array([grid.step(x, y, e) for (x, y), e in zip(points, etas)])  # F(θ), N, D, osc
+        ref = np.array([spine.gd_step(x, y, e) for (x, y), e in zip(points, etas)])  # F(θ), |∇L|², osc
+        assert np.array_equal(got[:, 4], ref[:, 3])
+        # |∇L|² = N/D: D = 1 + x²y² for √(1+s²) (no division in the step), D = 1 for log cosh
+        assert np.all(np.abs(got[:, 2] / got[:, 3] - ref[:, 2]) <= 4 * np.finfo(float).eps * ref[:, 2])
         if name == "sqrt1p":  # only + − × ÷ √: the same IEEE operations, bit for bit
-            assert np.array_equal(got, ref)
+            assert np.array_equal(got[:, :2], ref[:, :2])
+            assert np.array_equal(got[:, 3], 1.0 + points[:, 0] ** 2 * points[:, 1] ** 2)
         else:  # x' = x − η·tanh(xy)·y with tanh within 2 ulp: |Δ| ≤ a few ulp of the summands
+            assert np.all(got[:, 3] == 1.0)
             scale = np.abs(points) + etas[:, None] * np.abs(points[:, ::-1])
             assert np.all(np.abs(got[:, :2] - ref[:, :2]) <= 4 * np.finfo(float).eps * scale)
-            assert np.array_equal(got[:, 3], ref[:, 3])
+
+
+def test_division_free_convergence_test_has_the_sign_of_the_exact_quotient():
+    """N − t·D < 0 (one FMA) decides N/D < t exactly (checked with fractions), where fl(N/D) < t can err."""
+    from fractions import Fraction
+
+    grid = compile_grid(single_neuron(get_loss("sqrt1p")))
+    fma = grid._fma
+
+    @njit
+    def below(num, den, t):
+        out = np.empty(num.shape[0], np.bool_)
+        for i in range(num.shape[0]):
+            out[i] = fma(-t[i], den[i], num[i]) < 0.0
+        return out
+
+    rng = np.random.default_rng(5)
+    num = 10.0 ** rng.uniform(-30, 2, 4000)
+    den = 1.0 + 10.0 ** rng.uniform(-3, 3, 4000)
+    t = num / den  # thresholds at the rounded quotient: the hardest cases
+    t = np.where(rng.random(4000) < 0.5, t, np.nextafter(t, np.inf))
+    got = below(num, den, t)
+    exact = np.array([Fraction(n) < Fraction(tt) * Fraction(d) for n, d, tt in zip(num, den, t)])
+    assert np.array_equal(got, exact)
+    assert got.any() and not got.all()
 
 
 def test_grid_source_routes_tanh_and_sqrt_to_vectorisable_forms():
