@@ -10,8 +10,10 @@ Measures, in the same run, for the single-neuron model ℓ(x·y):
 The grid (N = 2^18 points by default) sits in the EoS region (η ∈ [0.01, 0.03], y0² ∈ [2.2, 3]/(ηℓ''(0)), x0 = 0.1),
 where no point converges within K = 1000 steps, so every implementation does exactly N·K steps (checked).
 ``--phase`` also times a 1000 × 1000 phase diagram (η ∈ [0.01, 1] log, y0 ∈ [0.2, 12], ≤ 20 000 steps per
-point with early exit). Timings are wall-clock, eoscope best of 5 (numpy, jax: one run); the machine may be
-shared, so the load average before the run is printed with the figures.
+point with early exit). Timings are wall-clock: eoscope and jax are each run ``--rounds`` times (7), interleaved
+(one eoscope run, then one jax run, per round, so that a busy moment of a shared machine hits both), and
+their best and median are printed with the ratios of both; numpy (about ten times slower) runs once. The
+load average before the run is printed with the figures.
 """
 from __future__ import annotations
 
@@ -42,15 +44,15 @@ def grid(points: int, curvature: float = 1.0):
     return eta, np.column_stack([np.full(eta.size, 0.1), y0])
 
 
-def bench_eoscope(model, eta, theta0, steps: int, repeats: int = 5):
-    grid_run(model, eta[:256], theta0[:256], max_steps=8)  # compile / cache load
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
+def eoscope_runner(model, eta, theta0, steps: int):
+    """A callable doing one timed eoscope run (compiled / loaded from the cache here, outside the timing)."""
+    grid_run(model, eta[:256], theta0[:256], max_steps=8)
+
+    def run():
         result = grid_run(model, eta, theta0, max_steps=steps)
-        best = min(best, time.perf_counter() - start)
-    done = int(result.steps.sum())
-    return {"seconds": best, "steps": done, "steps_per_second": done / best, "state": result.state}
+        return int(result.steps.sum()), result.state
+
+    return run
 
 
 def _lambdified(model, backend):
@@ -58,22 +60,24 @@ def _lambdified(model, backend):
     return sp.lambdify([*model.state, ETA], list(derivation.gd_map), backend)
 
 
-def bench_numpy(model, eta, theta0, steps: int):
+def numpy_runner(model, eta, theta0, steps: int):
     step = _lambdified(model, "numpy")
-    x, y = theta0[:, 0].copy(), theta0[:, 1].copy()
-    start = time.perf_counter()
-    for _ in range(steps):
-        x, y = step(x, y, eta)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "steps": eta.size * steps, "steps_per_second": eta.size * steps / seconds,
-            "state": np.column_stack([x, y])}
+
+    def run():
+        x, y = theta0[:, 0].copy(), theta0[:, 1].copy()
+        for _ in range(steps):
+            x, y = step(x, y, eta)
+        return eta.size * steps, np.column_stack([x, y])
+
+    return run
 
 
-def bench_jax(model, eta, theta0, steps: int):
+def jax_runner(model, eta, theta0, steps: int):
+    """The derived map lambdified to jax.numpy inside jax.jit(lax.scan) (float64), or None without jax."""
     try:
         import jax
     except ImportError:
-        return None
+        return None, None
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     from jax import lax
@@ -82,7 +86,7 @@ def bench_jax(model, eta, theta0, steps: int):
     e = jnp.asarray(eta)
 
     @jax.jit
-    def run(x, y):
+    def scan(x, y):
         def body(carry, _):
             nx, ny = step(carry[0], carry[1], e)
             return (nx, ny), None
@@ -90,12 +94,34 @@ def bench_jax(model, eta, theta0, steps: int):
         return lax.scan(body, (x, y), None, length=steps)[0]
 
     x, y = jnp.asarray(theta0[:, 0]), jnp.asarray(theta0[:, 1])
-    jax.block_until_ready(run(x[:1].repeat(eta.size), y[:1].repeat(eta.size)))  # compile
-    start = time.perf_counter()
-    out = jax.block_until_ready(run(x, y))
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "steps": eta.size * steps, "steps_per_second": eta.size * steps / seconds,
-            "state": np.column_stack([np.asarray(out[0]), np.asarray(out[1])]), "version": jax.__version__}
+    jax.block_until_ready(scan(x[:1].repeat(eta.size), y[:1].repeat(eta.size)))  # compile
+
+    def run():
+        out = jax.block_until_ready(scan(x, y))
+        return eta.size * steps, np.column_stack([np.asarray(out[0]), np.asarray(out[1])])
+
+    return run, jax.__version__
+
+
+def timed_rounds(runners: dict, rounds: int) -> dict:
+    """Time each runner once per round, the runners interleaved within a round (so that a busy moment of
+    the shared machine hits all of them alike); per runner: best and median seconds over the rounds."""
+    seconds = {name: [] for name in runners}
+    outputs = {}
+    for _ in range(rounds):
+        for name, (run, _repeat) in runners.items():
+            if len(seconds[name]) >= _repeat:
+                continue
+            start = time.perf_counter()
+            outputs[name] = run()
+            seconds[name].append(time.perf_counter() - start)
+    rows = {}
+    for name, times in seconds.items():
+        steps, state = outputs[name]
+        best, median = min(times), float(np.median(times))
+        rows[name] = {"seconds": best, "median_seconds": median, "runs": len(times), "steps": steps,
+                      "steps_per_second": steps / best, "median_steps_per_second": steps / median, "state": state}
+    return rows
 
 
 def bench_phase(model):
@@ -115,6 +141,7 @@ def main(argv=None) -> int:
     parser.add_argument("--points", type=int, default=1 << 18)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--losses", nargs="+", default=["sqrt1p", "logcosh", "symlogistic"])
+    parser.add_argument("--rounds", type=int, default=7, help="timed runs of eoscope and jax, interleaved")
     parser.add_argument("--phase", action="store_true", help="also time a 1000 × 1000 phase diagram (sqrt1p)")
     args = parser.parse_args(argv)
     import numba
@@ -124,18 +151,24 @@ def main(argv=None) -> int:
     for loss in args.losses:
         model = single_neuron(get_loss(loss))
         eta, theta0 = grid(args.points, float(model.loss_spec.curvature_at_zero))
-        rows = {"eoscope": bench_eoscope(model, eta, theta0, args.steps), "numpy": bench_numpy(model, eta, theta0, args.steps)}
-        jax_row = bench_jax(model, eta, theta0, args.steps)
-        if jax_row is not None:
-            rows["jax"] = jax_row
+        runners = {"eoscope": (eoscope_runner(model, eta, theta0, args.steps), args.rounds),
+                   "numpy": (numpy_runner(model, eta, theta0, args.steps), 1)}  # numpy: ~10× slower, once
+        jax_run, jax_version = jax_runner(model, eta, theta0, args.steps)
+        if jax_run is not None:
+            runners["jax"] = (jax_run, args.rounds)
+            report["jax_version"] = jax_version
+        rows = timed_rounds(runners, args.rounds)
         expected = eta.size * args.steps
         ref = rows["numpy"]["state"]
         for name, row in rows.items():
             row["all_points_ran_every_step"] = row["steps"] == expected
             row["max_rel_diff_vs_numpy"] = float(np.max(np.abs(row.pop("state") - ref) / np.abs(ref)))
-        base = rows["eoscope"]["steps_per_second"]
-        ratios = {f"eoscope/{name}": base / row["steps_per_second"] for name, row in rows.items() if name != "eoscope"}
-        report["losses"][loss] = {"rows": rows, "ratios": ratios}
+        base = rows["eoscope"]
+        ratios = {f"eoscope/{name}": base["steps_per_second"] / row["steps_per_second"]
+                  for name, row in rows.items() if name != "eoscope"}
+        median_ratios = {f"eoscope/{name}": base["median_steps_per_second"] / row["median_steps_per_second"]
+                         for name, row in rows.items() if name not in ("eoscope", "numpy")}
+        report["losses"][loss] = {"rows": rows, "ratios": ratios, "median_ratios": median_ratios}
     if args.phase:
         report["phase_1000x1000"] = bench_phase(single_neuron(get_loss("sqrt1p")))
     if args.json:
@@ -146,9 +179,12 @@ def main(argv=None) -> int:
           f"(cpu_count {report['cpu_count']}, load average before {report['load_average_before']:.2f})")
     for loss, entry in report["losses"].items():
         for name, row in entry["rows"].items():
-            print(f"  {loss:12s} {name:8s} {row['steps_per_second']:10.3e} steps/s  ({row['seconds']:.3f} s, "
+            print(f"  {loss:12s} {name:8s} {row['steps_per_second']:10.3e} steps/s best of {row['runs']} "
+                  f"(median {row['median_steps_per_second']:.3e}; {row['seconds']:.3f} s, "
                   f"max rel diff vs numpy {row['max_rel_diff_vs_numpy']:.1e})")
-        print("  " + " ".join(f"{k} = {v:.1f}×" for k, v in entry["ratios"].items()))
+        print("  best: " + " ".join(f"{k} = {v:.2f}×" for k, v in entry["ratios"].items())
+              + ("   median: " + " ".join(f"{k} = {v:.2f}×" for k, v in entry["median_ratios"].items())
+                 if entry["median_ratios"] else ""))
     if args.phase:
         p = report["phase_1000x1000"]
         print(f"  phase diagram {p['points']} points: {p['seconds']:.1f} s ({p['steps']} steps, {p['steps_per_second']:.3e} steps/s)")

@@ -20,9 +20,9 @@ Generated functions (state arguments in declaration order):
   a division: see ``_gradient_norm_parts``), ``loss`` (vector maths: ``_vexp``, ``_vlog``, ``_vcosh``),
   ``hessian``, ``sharpness`` (``math.*``, used once per point);
 * ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, dense_steps, period_tol, state[N, n],
-  steps[N], status[N], period[N], sharpness[N], loss0[N], loss_final[N], max_loss[N], loss_rises[N],
-  sign_flips[N], tail[N, K, n])``: lanes are grouped in blocks of ``BLOCK`` points (a ``prange`` over
-  blocks); a block advances all its lanes ``check_every`` steps at a time with no branch in the lane
+  steps[N], status[N], period[N], sharpness[N], sharpness0[N], loss0[N], loss_final[N], max_loss[N],
+  loss_rises[N], sign_flips[N], tail[N, K, n])`` (``sharpness0``: S(θ0), the sharpness at the start):
+  lanes are grouped in blocks of ``BLOCK`` points (a ``prange`` over blocks); a block advances all its lanes ``check_every`` steps at a time with no branch in the lane
   loop (a lane that meets a stopping rule keeps its state through a select) and stops when no lane is
   running. Stopping rules per lane, checked before each step exactly as ``run_trajectory`` does:
   diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol or |osc| < tol), max_steps.
@@ -59,7 +59,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "11"
+GRID_CODEGEN_VERSION = "12"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
@@ -372,7 +372,7 @@ def _block_source(names: tuple, converged_test: str) -> str:
     return f'''
 @njit(cache=True)
 def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status,
-               period, sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
+               period, sharpness_out, sharpness0, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
     """Advance the points start … start+BLOCK−1 (see the module docstring)."""
     total = theta0.shape[0]
     count = min(BLOCK, total - start)
@@ -442,6 +442,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
         max_loss[_p] = _lmax[_l]
         loss_rises[_p] = _rises[_l]
         loss0[_p] = loss({", ".join(f"theta0[_p, {i}]" for i in range(n))})
+        sharpness0[_p] = sharpness({", ".join(f"theta0[_p, {i}]" for i in range(n))})
         loss_final[_p] = loss({cur_args})
         period[_p] = 0
         _out = step({cur_args}, _e)
@@ -530,12 +531,12 @@ def generate_grid_source(model: Model, block: int = DEFAULT_BLOCK) -> str:
         '''
 @njit(cache=True, parallel=True)
 def run_grid(theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps, status, period,
-             sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
+             sharpness_out, sharpness0, loss0, loss_final, max_loss, loss_rises, sign_flips, tail):
     """All points of a grid, BLOCK lanes at a time, blocks in parallel (see the module docstring)."""
     nblocks = (theta0.shape[0] + BLOCK - 1) // BLOCK
     for b in prange(nblocks):
         _run_block(b * BLOCK, theta0, eta, max_steps, tol, bound, check_every, dense_steps, period_tol, state, steps,
-                   status, period, sharpness_out, loss0, loss_final, max_loss, loss_rises, sign_flips, tail)
+                   status, period, sharpness_out, sharpness0, loss0, loss_final, max_loss, loss_rises, sign_flips, tail)
 ''',
     ]
     # numpy error model everywhere: Python's ZeroDivisionError check is an early exit that stops LLVM from

@@ -24,6 +24,8 @@ GRID_FIELDS = (
     "period",
     "sharpness",
     "eta_sharpness_half",
+    "sharpness0",
+    "eta_sharpness_half0",
     "loss0",
     "loss_final",
     "max_loss",
@@ -61,6 +63,8 @@ class GridResult:
     period: np.ndarray = field(repr=False)
     sharpness: np.ndarray = field(repr=False)
     eta_sharpness_half: np.ndarray = field(repr=False)
+    sharpness0: np.ndarray = field(repr=False)
+    eta_sharpness_half0: np.ndarray = field(repr=False)
     loss0: np.ndarray = field(repr=False)
     loss_final: np.ndarray = field(repr=False)
     max_loss: np.ndarray = field(repr=False)
@@ -101,7 +105,8 @@ def grid_run(
 
     Iterate θ ← θ − η∇L(θ) from every row of ``theta0`` with its own η. Statuses:
     ``GRID_STATUS_CODES`` (converged, diverged, max_steps, periodic [``period`` = k ≤ 16], unclassified).
-    η·S/2 is reported next to the final sharpness S (1 = exactly at the edge of stability).
+    η·S/2 is reported next to the final sharpness S (1 = exactly at the edge of stability), and η·S0/2
+    next to the sharpness S0 = S(θ0) at the start (> 1: the start lies beyond the edge).
     """
     check_grid_options(max_steps, tol, bound, check_every, period_tol, tail)
     if int(dense_steps) != dense_steps or dense_steps < 0:
@@ -123,6 +128,7 @@ def grid_run(
         "status": np.empty(count, np.int8),
         "period": np.empty(count, np.int8),
         "sharpness": np.empty(count),
+        "sharpness0": np.empty(count),
         "loss0": np.empty(count),
         "loss_final": np.empty(count),
         "max_loss": np.empty(count),
@@ -133,7 +139,7 @@ def grid_run(
     if count:
         module.run_grid(
             theta0, eta, int(max_steps), float(tol), float(bound), int(check_every), int(dense_steps), float(period_tol),
-            out["state"], out["steps"], out["status"], out["period"], out["sharpness"], out["loss0"],
+            out["state"], out["steps"], out["status"], out["period"], out["sharpness"], out["sharpness0"], out["loss0"],
             out["loss_final"], out["max_loss"], out["loss_rises"], out["sign_flips"], tail_out,
         )
     return GridResult(
@@ -145,6 +151,7 @@ def grid_run(
         dense_steps=int(dense_steps),
         period_tol=float(period_tol),
         eta_sharpness_half=eta * out["sharpness"] / 2,
+        eta_sharpness_half0=eta * out["sharpness0"] / 2,
         tail=tail_out,
         **out,
     )

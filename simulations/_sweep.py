@@ -46,6 +46,7 @@ POINT_VARIABLES = {  # name -> dtype of the per-point variables stored (besides 
     "phase": "int8",
     "sharpness": "float64",
     "eta_sharpness_half": "float64",
+    "eta_sharpness_half0": "float64",
     "loss0": "float64",
     "loss_final": "float64",
     "max_loss": "float64",
@@ -502,8 +503,8 @@ def sweep(
     ``A0`` and the states it sets become coordinates along it (``a_minus0``, …); ``axis_scales`` = {key:
     "log"} spaces an axis geometrically. The returned
     Dataset has coordinates ``eta`` and ``<state>0``, variables ``<state>_final``, ``steps``, ``status``,
-    ``period``, ``phase``, ``sharpness``, ``eta_sharpness_half``, ``loss0``, ``loss_final``, ``max_loss``,
-    ``loss_rises``, ``sign_flips`` (and ``tail``), and the manifest in ``attrs``. With ``store`` the same
+    ``period``, ``phase``, ``sharpness``, ``eta_sharpness_half``, ``eta_sharpness_half0`` (at θ0), ``loss0``,
+    ``loss_final``, ``max_loss``, ``loss_rises``, ``sign_flips`` (and ``tail``), and the manifest in ``attrs``. With ``store`` the same
     Dataset is read back from the zarr store (see the module docstring).
     """
     plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points,

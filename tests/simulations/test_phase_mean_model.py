@@ -153,3 +153,27 @@ def test_cli_bad_axis_exits_2_with_one_line(tmp_path, args, message):
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_approach_to_the_edge_from_below_with_a_falling_loss_is_stable_by_the_loss_rule():
+    """η = 1.25·η_c, A0 = 0.025 (d = 200): the sharpness starts at 0.53·2/η (ℓ'' is small at large a₋ + a₊),
+    rises as a₋ + a₊ shrinks while b goes negative (the threshold neuron), and settles at 0.998·2/η from
+    below; a₋ + a₊ flips sign at every step (multiplier in (−1, 0)) and the loss falls at every step
+    (checked on the trajectory, step by step). By the issue's rules (EoS needs a loss that rose) the grid
+    labels it stable; η·S/2 at the start (``eta_sharpness_half0``) and at the end tell the story."""
+    from dynamics import trajectory
+
+    eta, a0 = 1.25 * ETA_C, 0.025
+    path = trajectory(MEAN, eta, {"a_minus": a0 / 2, "a_plus": a0 / 2, "b": 0.0}, stride=1)
+    assert path.status == "converged"
+    assert not np.any(np.diff(path.history_loss) > 1e-12 * np.abs(path.history_loss[:-1]))
+    assert float(np.max(path.history_sharpness)) * eta / 2 < 1.0
+    total = path.history_state[:, 0] + path.history_state[:, 1]
+    assert np.count_nonzero(total[1:] * total[:-1] < 0) > 1000
+    ds = sweep(MEAN, f"{eta!r}", {"A0": f"{a0!r}"})
+    point = ds.isel(eta=0, A0=0)
+    assert int(point["loss_rises"]) == 0 and int(point["sign_flips"]) > 1000
+    assert float(point["eta_sharpness_half0"]) == pytest.approx(path.history_sharpness[0] * eta / 2, rel=1e-12)
+    assert float(point["eta_sharpness_half0"]) < 0.6 and float(point["eta_sharpness_half"]) > 0.99
+    assert float(point["b_final"]) < -0.08
+    assert int(point["phase"]) == PHASE_CODES["stable"]
