@@ -151,13 +151,14 @@ def main(argv=None) -> int:
     for loss in args.losses:
         model = single_neuron(get_loss(loss))
         eta, theta0 = grid(args.points, float(model.loss_spec.curvature_at_zero))
-        runners = {"eoscope": (eoscope_runner(model, eta, theta0, args.steps), args.rounds),
-                   "numpy": (numpy_runner(model, eta, theta0, args.steps), 1)}  # numpy: ~10× slower, once
+        # numpy (about ten times slower) once, before jax starts its thread pool; then eoscope and jax interleaved
+        rows = timed_rounds({"numpy": (numpy_runner(model, eta, theta0, args.steps), 1)}, 1)
+        runners = {"eoscope": (eoscope_runner(model, eta, theta0, args.steps), args.rounds)}
         jax_run, jax_version = jax_runner(model, eta, theta0, args.steps)
         if jax_run is not None:
             runners["jax"] = (jax_run, args.rounds)
             report["jax_version"] = jax_version
-        rows = timed_rounds(runners, args.rounds)
+        rows = {**timed_rounds(runners, args.rounds), **rows}
         expected = eta.size * args.steps
         ref = rows["numpy"]["state"]
         for name, row in rows.items():
