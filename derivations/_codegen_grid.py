@@ -41,6 +41,7 @@ Generated functions (state arguments in declaration order):
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -59,7 +60,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "12"
+GRID_CODEGEN_VERSION = "13"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
@@ -108,7 +109,8 @@ _LOSS_PRINTER = _LossPrinter({"fully_qualified_modules": True, "standard": "pyth
 #   2t/ln2 + 1.5·2^52 + 1023 (no float → int conversion, so NaN stays harmless: it propagates through r).
 # Error (measured against mpmath on 2·10⁴ random points per range): ≤ 0.7 ulp below 0.625, ≤ 1.25 ulp on
 # [0.625, 2], ≤ 0.55 ulp above; glibc's tanh is itself up to 2.1 ulp off below 0.625, so the distance to
-# math.tanh is ≤ 2 ulp (measured on 2·10⁷ random points). ``_fma`` is LLVM's fused multiply-add (vfmadd); the two bit intrinsics are LLVM bitcasts.
+# math.tanh is ≤ 2 ulp (measured on 2·10⁷ random points). ``_fma`` is LLVM's fused multiply-add (vfmadd); the
+# bit intrinsics are LLVM bitcasts and integer shifts.
 _VTANH_SOURCE = '''
 from numba import types
 from numba.extending import intrinsic
@@ -125,17 +127,25 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@intrinsic
-def _scale_from_shifted(typingctx, kd):
-    """2^k from kd = k + 1023 + 1.5·2^52 (bits: the low 11 bits hold k + 1023): bitcast, shift, bitcast."""
-    sig = types.float64(types.float64)
+def _float_bits_intrinsic(name, doc, body):
+    """An intrinsic float64 -> float64 that works on the 64 bits of its argument:
+    body(builder, bits, i64, f64) returns the result as an LLVM float64 value."""
 
-    def codegen(context, builder, signature, args):
-        i64 = context.get_value_type(types.int64)
-        bits = builder.bitcast(args[0], i64)
-        return builder.bitcast(builder.shl(bits, i64(52)), context.get_value_type(types.float64))
+    def typer(typingctx, x):
+        def codegen(context, builder, signature, args):
+            i64, f64 = context.get_value_type(types.int64), context.get_value_type(types.float64)
+            return body(builder, builder.bitcast(args[0], i64), i64, f64)
 
-    return sig, codegen
+        return types.float64(types.float64), codegen
+
+    typer.__name__, typer.__doc__ = name, doc
+    return intrinsic(typer)
+
+
+_scale_from_shifted = _float_bits_intrinsic(
+    "_scale_from_shifted", "2^k from kd = k + 1023 + 1.5·2^52 (the low 11 bits hold k + 1023): bitcast, shift, bitcast.",
+    lambda b, bits, i64, f64: b.bitcast(b.shl(bits, i64(52)), f64),
+)
 
 
 @intrinsic
@@ -197,33 +207,26 @@ def _vtanh(x):
 #   log 0 = −inf, log of a negative number or nan = nan, log inf = inf;
 # * _vcosh: h + 1/(4h) with h = e^|u|/2 (2^−1 applied in the exponent, so cosh stays finite up to 710.48).
 # Distance to math.exp / math.log / math.cosh: ≤ 2, 2 and 3 ulp (tests/derivations/test_grid_codegen.py).
+def _horner_lines(accumulator: str, variable: str, coefficients) -> str:
+    """Generated lines evaluating Σ c_k·v^k (coefficients from the highest power down) by fused Horner steps."""
+    c = [repr(float(value)) for value in coefficients]
+    lines = [f"    {accumulator} = _fma({c[0]}, {variable}, {c[1]})"]
+    lines += [f"    {accumulator} = _fma({accumulator}, {variable}, {value})" for value in c[2:]]
+    return "\n".join(lines)
+
+
+# e^r = Σ_{k ≤ 13} r^k/k!;  log m = 2·atanh(s) = s + s + s·z·Σ_{k ≤ 10} 2z^k/(2k + 3), z = s²
+_EXP_HORNER = _horner_lines("p", "r", [1 / math.factorial(k) for k in range(13, -1, -1)])
+_LOG_HORNER = _horner_lines("q", "z", [2 / (2 * k + 1) for k in range(11, 0, -1)])
 _VMATH_SOURCE = '''
-@intrinsic
-def _biased_exponent(typingctx, x):
-    """The 11-bit biased exponent field of x, as a float64."""
-    sig = types.float64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        i64 = context.get_value_type(types.int64)
-        bits = builder.bitcast(args[0], i64)
-        field = builder.and_(builder.lshr(bits, i64(52)), i64(0x7FF))
-        return builder.sitofp(field, context.get_value_type(types.float64))
-
-    return sig, codegen
-
-
-@intrinsic
-def _mantissa_in_one_two(typingctx, x):
-    """x's significand with the exponent of 1.0: a float64 in [1, 2) for finite normal x."""
-    sig = types.float64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        i64 = context.get_value_type(types.int64)
-        bits = builder.bitcast(args[0], i64)
-        bits = builder.or_(builder.and_(bits, i64(0x000FFFFFFFFFFFFF)), i64(0x3FF0000000000000))
-        return builder.bitcast(bits, context.get_value_type(types.float64))
-
-    return sig, codegen
+_biased_exponent = _float_bits_intrinsic(
+    "_biased_exponent", "The 11-bit biased exponent field of x, as a float64.",
+    lambda b, bits, i64, f64: b.sitofp(b.and_(b.lshr(bits, i64(52)), i64(0x7FF)), f64),
+)
+_mantissa_in_one_two = _float_bits_intrinsic(
+    "_mantissa_in_one_two", "x's significand with the exponent of 1.0: a float64 in [1, 2) for finite normal x.",
+    lambda b, bits, i64, f64: b.bitcast(b.or_(b.and_(bits, i64(0x000FFFFFFFFFFFFF)), i64(0x3FF0000000000000)), f64),
+)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -234,19 +237,7 @@ def _vexp_times_power_of_two(x, m):
     kf = _fma(xc, _INV_LN2, _SHIFTER) - _SHIFTER
     r = _fma(-kf, _LN2_HI, xc)
     r = _fma(-kf, _LN2_LO, r)
-    p = _fma(1.6059043836821613e-10, r, 2.08767569878681e-09)
-    p = _fma(p, r, 2.505210838544172e-08)
-    p = _fma(p, r, 2.755731922398589e-07)
-    p = _fma(p, r, 2.7557319223985893e-06)
-    p = _fma(p, r, 2.48015873015873e-05)
-    p = _fma(p, r, 0.0001984126984126984)
-    p = _fma(p, r, 0.001388888888888889)
-    p = _fma(p, r, 0.008333333333333333)
-    p = _fma(p, r, 0.041666666666666664)
-    p = _fma(p, r, 0.16666666666666666)
-    p = _fma(p, r, 0.5)
-    p = _fma(p, r, 1.0)
-    p = _fma(p, r, 1.0)
+{_EXP_HORNER}
     half = np.floor(kf * 0.5)
     return p * _scale_from_shifted(half + _SHIFTER) * _scale_from_shifted((kf - half + m) + _SHIFTER)
 
@@ -270,16 +261,7 @@ def _vlog(x):
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
-    q = _fma(0.08695652173913043, z, 0.09523809523809523)
-    q = _fma(q, z, 0.10526315789473684)
-    q = _fma(q, z, 0.11764705882352941)
-    q = _fma(q, z, 0.13333333333333333)
-    q = _fma(q, z, 0.15384615384615385)
-    q = _fma(q, z, 0.18181818181818182)
-    q = _fma(q, z, 0.2222222222222222)
-    q = _fma(q, z, 0.2857142857142857)
-    q = _fma(q, z, 0.4)
-    q = _fma(q, z, 0.6666666666666666)
+{_LOG_HORNER}
     log_m = _fma(s * z, q, s + s)
     out = _fma(e, _LN2_HI, _fma(e, _LN2_LO, log_m))
     out = out if x > 0.0 else (-np.inf if x == 0.0 else np.nan)
@@ -291,7 +273,7 @@ def _vcosh(u):
     """cosh(u) = h + 1/(4h) with h = e^|u|/2 (finite up to |u| ≈ 710.48, like math.cosh; vectorisable)."""
     h = _vexp_times_power_of_two(abs(u), -1.0)
     return h + 0.25 / h
-'''
+'''.format(_EXP_HORNER=_EXP_HORNER, _LOG_HORNER=_LOG_HORNER)
 
 
 def grid_kernel_path(model: Model, block: int = DEFAULT_BLOCK) -> Path:

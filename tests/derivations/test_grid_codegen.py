@@ -22,20 +22,24 @@ def _ordinal(values: np.ndarray) -> np.ndarray:
     return np.where(bits < 0, np.int64(-(2**63)) - bits, bits)
 
 
+def _elementwise(function):
+    @njit
+    def apply(xs):
+        out = np.empty_like(xs)
+        for i in range(xs.shape[0]):
+            out[i] = function(xs[i])
+        return out
+
+    return apply
+
+
 @pytest.fixture(scope="module")
 def logcosh_grid():
     return compile_grid(single_neuron(get_loss("logcosh")))
 
 
 def test_vectorisable_tanh_is_within_two_ulp_of_math_tanh(logcosh_grid):
-    vtanh = logcosh_grid._vtanh
-
-    @njit
-    def apply(xs):
-        out = np.empty_like(xs)
-        for i in range(xs.shape[0]):
-            out[i] = vtanh(xs[i])
-        return out
+    apply = _elementwise(logcosh_grid._vtanh)
 
     rng = np.random.default_rng(3)
     magnitudes = np.concatenate([
@@ -54,18 +58,10 @@ def test_vectorisable_tanh_is_within_two_ulp_of_math_tanh(logcosh_grid):
     assert np.isnan(apply(np.array([np.nan]))[0])
 
 
-
 def test_vectorisable_tanh_is_within_one_and_a_half_ulp_of_the_exact_tanh(logcosh_grid):
     """Independent of libm: against mpmath's tanh (120 bits), in each regime of _vtanh."""
     mpmath = pytest.importorskip("mpmath")
-    vtanh = logcosh_grid._vtanh
-
-    @njit
-    def apply(xs):
-        out = np.empty_like(xs)
-        for i in range(xs.shape[0]):
-            out[i] = vtanh(xs[i])
-        return out
+    apply = _elementwise(logcosh_grid._vtanh)
 
     rng = np.random.default_rng(7)
     xs = np.concatenate([
@@ -80,17 +76,6 @@ def test_vectorisable_tanh_is_within_one_and_a_half_ulp_of_the_exact_tanh(logcos
                   for x, g in zip(xs, got)]
     worst = int(np.argmax(errors))
     assert float(errors[worst]) <= 1.5, (xs[worst], got[worst], float(errors[worst]))
-
-
-def _elementwise(function):
-    @njit
-    def apply(xs):
-        out = np.empty_like(xs)
-        for i in range(xs.shape[0]):
-            out[i] = function(xs[i])
-        return out
-
-    return apply
 
 
 def _libm(function, x):
