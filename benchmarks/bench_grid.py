@@ -109,8 +109,8 @@ def timed_rounds(runners: dict, rounds: int) -> dict:
     seconds = {name: [] for name in runners}
     outputs = {}
     for _ in range(rounds):
-        for name, (run, _repeat) in runners.items():
-            if len(seconds[name]) >= _repeat:
+        for name, (run, repeats) in runners.items():
+            if len(seconds[name]) >= repeats:
                 continue
             start = time.perf_counter()
             outputs[name] = run()
