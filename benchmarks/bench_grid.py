@@ -1,4 +1,4 @@
-"""bench_grid.py [--json] [--points N] [--steps K] [--losses ...] [--phase]: GD steps per second on a grid.
+"""bench_grid.py [--json] [--points N] [--steps K] [--losses ...] [--rounds R] [--phase]: GD steps/s on a grid.
 
 Measures, in the same run, for the single-neuron model ℓ(x·y):
 
@@ -12,8 +12,9 @@ where no point converges within K = 1000 steps, so every implementation does exa
 ``--phase`` also times a 1000 × 1000 phase diagram (η ∈ [0.01, 1] log, y0 ∈ [0.2, 12], ≤ 20 000 steps per
 point with early exit). Timings are wall-clock: eoscope and jax are each run ``--rounds`` times (7), interleaved
 (one eoscope run, then one jax run, per round, so that a busy moment of a shared machine hits both), and
-their best and median are printed with the ratios of both; numpy (about ten times slower) runs once. The
-load average before the run is printed with the figures.
+their best and median are printed with the ratios of both; numpy (6–30× slower) runs once per loss, all
+before jax is first used (so that jax's thread pool is not alive during it). The load average before the
+run is printed with the figures.
 """
 from __future__ import annotations
 
@@ -144,21 +145,24 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="timed runs of eoscope and jax, interleaved")
     parser.add_argument("--phase", action="store_true", help="also time a 1000 × 1000 phase diagram (sqrt1p)")
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.points < 1 or args.steps < 1:
+        parser.error("--rounds, --points and --steps must be at least 1")
     import numba
 
     report = {"load_average_before": os.getloadavg()[0], "points": args.points, "steps": args.steps, "threads": numba.get_num_threads(),
               "cpu_count": os.cpu_count(), "losses": {}}
-    for loss in args.losses:
+    problems = {}
+    for loss in args.losses:  # numpy first, for every loss, before jax starts its thread pool
         model = single_neuron(get_loss(loss))
         eta, theta0 = grid(args.points, float(model.loss_spec.curvature_at_zero))
-        # numpy (about ten times slower) once, before jax starts its thread pool; then eoscope and jax interleaved
-        rows = timed_rounds({"numpy": (numpy_runner(model, eta, theta0, args.steps), 1)}, 1)
+        problems[loss] = (model, eta, theta0, timed_rounds({"numpy": (numpy_runner(model, eta, theta0, args.steps), 1)}, 1))
+    for loss, (model, eta, theta0, numpy_rows) in problems.items():  # then eoscope and jax, interleaved
         runners = {"eoscope": (eoscope_runner(model, eta, theta0, args.steps), args.rounds)}
         jax_run, jax_version = jax_runner(model, eta, theta0, args.steps)
         if jax_run is not None:
             runners["jax"] = (jax_run, args.rounds)
             report["jax_version"] = jax_version
-        rows = {**timed_rounds(runners, args.rounds), **rows}
+        rows = {**timed_rounds(runners, args.rounds), **numpy_rows}
         expected = eta.size * args.steps
         ref = rows["numpy"]["state"]
         for name, row in rows.items():

@@ -18,7 +18,7 @@ Generated functions (state arguments in declaration order):
 * ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))`` with |∇L(θ)|² = N/D (vector maths; D = 1 unless |∇L|² is a
   quotient with a denominator SymPy proves positive, tested then as N − tol²·D < 0 with one FMA instead of
   a division: see ``_gradient_norm_parts``), ``loss`` (vector maths: ``_vexp``, ``_vlog``, ``_vcosh``),
-  ``hessian``, ``sharpness`` (``math.*``, used once per point);
+  ``hessian``, ``sharpness`` (``math.*``, used at θ0 and at the final state of each point);
 * ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, dense_steps, period_tol, state[N, n],
   steps[N], status[N], period[N], sharpness[N], sharpness0[N], loss0[N], loss_final[N], max_loss[N],
   loss_rises[N], sign_flips[N], tail[N, K, n])`` (``sharpness0``: S(θ0), the sharpness at the start):
@@ -29,7 +29,8 @@ Generated functions (state arguments in declaration order):
   The loss of each lane is sampled (a vectorised loop) after each of the first ``dense_steps`` steps
   (where catapult and EoS spikes start), then at every ``LOSS_EVERY_CHECKS``-th check (every 64 steps by
   default) and when the block stops: ``loss0``, ``loss_final`` and ``max_loss`` come from the same
-  vectorised loss (≤ a few ulp from the ``math.*`` loss of the trajectory kernel); ``max_loss`` is the
+  vectorised loss (a few ulp of its intermediate values from the ``math.*`` loss of the trajectory kernel:
+  ≈ 1e-16 absolute for log cosh near 0, where that is a large relative difference); ``max_loss`` is the
   largest sample (the catapult height, sampled), ``loss_rises`` counts samples larger than the previous one
   by more than 1e-12 relative. ``sign_flips`` counts steps where osc(θ) changes sign (every step).
   A lane still running at ``max_steps`` is probed for 2·``MAX_PERIOD`` further steps: the smallest
@@ -41,6 +42,7 @@ Generated functions (state arguments in declaration order):
 """
 from __future__ import annotations
 
+import ast
 import math
 import re
 from pathlib import Path
@@ -60,7 +62,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "13"
+GRID_CODEGEN_VERSION = "14"
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
@@ -206,7 +208,7 @@ def _vtanh(x):
 #   log m = 2·atanh(s), s = (m − 1)/(m + 1), by its odd series to s^23 (|s| ≤ 0.172: truncation < 1e-18);
 #   log 0 = −inf, log of a negative number or nan = nan, log inf = inf;
 # * _vcosh: h + 1/(4h) with h = e^|u|/2 (2^−1 applied in the exponent, so cosh stays finite up to 710.48).
-# Distance to math.exp / math.log / math.cosh: ≤ 2, 2 and 3 ulp (tests/derivations/test_grid_codegen.py).
+# Distance to math.exp / math.log / math.cosh: ≤ 1, 2 and 2 ulp (tests/derivations/test_grid_codegen.py).
 def _horner_lines(accumulator: str, variable: str, coefficients) -> str:
     """Generated lines evaluating Σ c_k·v^k (coefficients from the highest power down) by fused Horner steps."""
     c = [repr(float(value)) for value in coefficients]
@@ -292,27 +294,47 @@ def _check_names(names) -> None:
             raise InputError(f"state name {name!r} cannot be used in generated grid code")
 
 
-def _gradient_norm_parts(gradient) -> tuple:
-    """|∇L|² as (N, D, test): the stopping test |∇L|² < tol² on generated outputs N, D.
+def _gradient_norm_parts(gd_map: list, gradient: list, oscillation) -> tuple:
+    """(outputs of the step after F(θ): [N, D, osc], the convergence test on ``_out``) for |∇L|² < tol².
 
-    When |∇L|² is a quotient N/D with D > 0 (proved by SymPy, e.g. ℓ = √(1+s²): D = 1 + x²y²), the test is
-    N − tol²·D < 0 with one FMA, whose sign is that of the exact N/D − tol²: no division in the step (the
-    division was a fifth of a √(1+s²) step). It agrees with the trajectory kernel's fl(N/D) < tol² except
-    when N/D lies within half an ulp below tol². Otherwise D = 1 and the test is N < tol², as there."""
+    The spine's step returns (F(θ)..., |∇L|², osc) after one CSE. Where that |∇L|² is printed as a quotient
+    X/Y whose denominator SymPy proves positive (ℓ = √(1+s²): Y = 1 + x²y²), the grid step returns N = X and
+    D = Y instead and tests N − tol²·D < 0 with one FMA: no division in the step (the division was a fifth of
+    a √(1+s²) step), and the sign is that of the exact N/D − tol², so the test agrees with the spine's
+    fl(N/D) < tol² except when N/D lies within half an ulp below tol². The split is used only when the CSE
+    lines, the map and osc come out exactly as in the spine (so the map stays bit-for-bit the spine's) and
+    the spine's printed |∇L|² is literally N/D (checked on the Python syntax tree). Otherwise D = 1 and the
+    test is |∇L|² < tol², as in the spine."""
     norm_sq = sum(g**2 for g in gradient)
+    plain = [norm_sq, sp.Float(1.0), oscillation]
     numerator, denominator = sp.fraction(sp.together(norm_sq))
-    if denominator != 1 and denominator.is_positive:
-        return numerator, denominator, "(_fma(-tol2, _out[{den}], _out[{num}]) < 0.0)"
-    return norm_sq, sp.Float(1.0), "(_out[{num}] < tol2)"
+    if denominator == 1 or not denominator.is_positive:
+        return plain, "(_out[{num}] < tol2)"
+    n = len(gd_map)
+    spine_lines, spine = _code_block(list(gd_map) + [norm_sq, oscillation], printer=_GRID_PRINTER)
+    split_lines, split = _code_block(list(gd_map) + [numerator, denominator, oscillation], printer=_GRID_PRINTER)
+    quotient = ast.parse(spine[n], mode="eval").body
+    same = (
+        split_lines == spine_lines
+        and split[:n] == spine[:n]
+        and split[n + 2] == spine[n + 1]
+        and isinstance(quotient, ast.BinOp)
+        and isinstance(quotient.op, ast.Div)
+        and ast.dump(quotient.left) == ast.dump(ast.parse(split[n], mode="eval").body)
+        and ast.dump(quotient.right) == ast.dump(ast.parse(split[n + 1], mode="eval").body)
+    )
+    if not same:
+        return plain, "(_out[{num}] < tol2)"
+    return [numerator, denominator, oscillation], "(_fma(-tol2, _out[{den}], _out[{num}]) < 0.0)"
 
 
 def _step_source(model: Model, derivation) -> tuple:
     """(source of ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))``, the convergence test on its outputs)."""
     names = model.state_names
     args = ", ".join(names)
-    numerator, denominator, test = _gradient_norm_parts(derivation.gradient)
     oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
-    outputs = list(derivation.gd_map) + [numerator, denominator, oscillation]
+    tail, test = _gradient_norm_parts(list(derivation.gd_map), list(derivation.gradient), oscillation)
+    outputs = list(derivation.gd_map) + tail
     # Same CSE as derivations._codegen (identical map expressions), printed with np.sqrt and _vtanh.
     lines, printed = _code_block(outputs, printer=_GRID_PRINTER)
     body = "\n".join(lines + [f"    return ({', '.join(printed)})"])
@@ -396,7 +418,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
             running += {at("act")}
         _checks += 1
         if k <= dense_steps or _checks % LOSS_EVERY_CHECKS == 0 or running == 0.0 or k >= max_steps:
-            for _l in range(BLOCK):  # selects, no branches: the loop vectorises (loss is printed with _v* maths)
+            for _l in range(BLOCK):  # selects, no branches: vectorises unless the loss keeps a libm call (erfc)
                 _lv = loss({lane_state})
                 _lmax[_l] = _lv if _lv > _lmax[_l] else _lmax[_l]
                 _rises[_l] += 1 if _lv > _lprev[_l] + 1e-12 * abs(_lprev[_l]) else 0
@@ -424,7 +446,8 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
         max_loss[_p] = _lmax[_l]
         loss_rises[_p] = _rises[_l]
         loss0[_p] = loss({", ".join(f"theta0[_p, {i}]" for i in range(n))})
-        sharpness0[_p] = sharpness({", ".join(f"theta0[_p, {i}]" for i in range(n))})
+        # S(θ0) only where θ0 is inside the bound (eigvalsh raises on non-finite Hessians), as at the end
+        sharpness0[_p] = sharpness({", ".join(f"theta0[_p, {i}]" for i in range(n))}) if {" and ".join(f"abs(theta0[_p, {i}]) <= bound" for i in range(n))} else np.nan
         loss_final[_p] = loss({cur_args})
         period[_p] = 0
         _out = step({cur_args}, _e)

@@ -37,6 +37,15 @@ __all__ += [
     "orbit_diagram",
     "symbolic_critical_eta",
 ]
-from ._grid import GRID_FIELDS, GRID_STATUS_CODES, GRID_STATUS_NAMES, MAX_PERIOD, GridResult, compile_grid, grid_run  # noqa: E402
+from ._grid import (  # noqa: E402
+    GRID_CODEGEN_VERSION,
+    GRID_FIELDS,
+    GRID_STATUS_CODES,
+    GRID_STATUS_NAMES,
+    MAX_PERIOD,
+    GridResult,
+    compile_grid,
+    grid_run,
+)
 
-__all__ += ["GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]
+__all__ += ["GRID_CODEGEN_VERSION", "GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from derivations import InputError, Model
-from derivations._codegen_grid import DEFAULT_BLOCK, GRID_STATUS_CODES, MAX_PERIOD, generate_grid_module
+from derivations._codegen_grid import DEFAULT_BLOCK, GRID_CODEGEN_VERSION, GRID_STATUS_CODES, MAX_PERIOD, generate_grid_module
 
 from ._compiled import _import_file
 
@@ -157,4 +157,4 @@ def grid_run(
     )
 
 
-__all__ = ["GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]
+__all__ = ["GRID_CODEGEN_VERSION", "GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]

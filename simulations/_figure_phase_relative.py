@@ -6,7 +6,8 @@ model: η_c = 8π/d² at b0 = 0, Ahn et al. 2023 §3; REFERENCE.md §3), the η 
 * left: the phase label of every grid point (same labels and colours as :func:`plot_phase`), with the
   derived stability edge η = η_c(θ0) (a vertical line at η/η_c = 1 when θ0 sits at the reference point,
   e.g. the mean model's A0 axis with b0 = 0);
-* middle: the continuous observable at the end (default b∞, the final bias), same axes and line;
+* middle: the continuous observable at the end (default b∞, the final bias; ``loss0`` and
+  ``eta_sharpness_half0`` are shown at the start, for every point), same axes and line;
 * right (when the vertical axis has ≥ 3 values): the observable against η/η_c along three rows of the
   vertical axis; for the mean model's b∞ also the edge law r(b∞) = r(0)·√(η_c/η).
 
@@ -27,6 +28,7 @@ from derivations import InputError, derive  # noqa: E402
 from ._figure_phase import PHASE_COLOURS, _edges, plot_axes  # noqa: E402
 from ._phase_classify import PHASE_LABELS  # noqa: E402
 
+START_VARIABLES = ("loss0", "eta_sharpness_half0")  # recorded at θ0, not at the end
 OBSERVABLE_LABELS = {
     "b_final": "b∞ (final bias, model units)",
     "eta_sharpness_half": "η·S∞/2 (1 = edge of stability)",
@@ -112,7 +114,9 @@ def plot_phase_relative(ds, model, path: str, observable: str = "b_final", title
     period = sub["period"].transpose(vertical, horizontal).values
     value = sub[observable].transpose(vertical, horizontal).values.astype(float)
     converged = sub["status"].transpose(vertical, horizontal).values == 0
-    value = np.where(converged, value, np.nan)  # an observable "at the end" only means something at convergence
+    at_start = observable in START_VARIABLES  # a property of θ0: defined for every point
+    if not at_start:
+        value = np.where(converged, value, np.nan)  # an observable "at the end" only means something at convergence
     ratio, eta_c = _ratio_and_eta_c(ds, model)
     vy = ds[vertical].values.astype(float)
     log_x, log_y = _is_log(ds, "eta"), _is_log(ds, vertical)
@@ -151,7 +155,7 @@ def plot_phase_relative(ds, model, path: str, observable: str = "b_final", title
         ax.set_ylim(ye[0], ye[-1])
     left.legend(handles=handles + left.get_legend_handles_labels()[0], fontsize=7, loc="upper left", framealpha=0.85)
     left.set_title("phase (from the recorded kernel outputs)")
-    middle.set_title(f"{observable} at convergence (blank: not converged)")
+    middle.set_title(f"{observable} at the start θ0" if at_start else f"{observable} at convergence (blank: not converged)")
     if rows:
         _plot_rows(axes[2], ratio, vy, value, vertical, observable, model, log_x)
     fixed = ", ".join(f"{d} = {float(ds[d].values[0]):g}" for d in squeeze)

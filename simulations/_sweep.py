@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from derivations import InputError, Model, build_model
-from dynamics import GRID_STATUS_CODES, grid_run, package_version
+from dynamics import GRID_CODEGEN_VERSION, GRID_STATUS_CODES, grid_run, package_version
 
 from ._phase_classify import PHASE_LABELS, classify, phase_counts
 
@@ -397,6 +397,7 @@ def _manifest(plan: _Plan) -> dict:
         grid["derived_axes"] = plan.derived
     return {
         "format": "eoscope-sweep/1",
+        "grid_codegen": GRID_CODEGEN_VERSION,  # the kernel's outputs and variables depend on it
         "model": plan.spec,
         "grid": grid,
         "options": plan.options,
@@ -550,6 +551,9 @@ def _sweep_with(plan, manifest, store, resume, overwrite, scheduler, progress):
         for key in ("versions", "git"):
             old.pop(key, None)
             new.pop(key, None)
+        if old.get("grid_codegen") != new["grid_codegen"]:
+            raise InputError(f"--resume: {path} was made by another version of the grid kernel "
+                             f"({old.get('grid_codegen', 'older')}, now {new['grid_codegen']}); use --overwrite or another --out")
         if old != new:
             raise InputError(f"--resume: {path} was made with different arguments; use --overwrite or another --out")
     else:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from derivations import InputError, get_loss, single_neuron
+from derivations import InputError, build_model, get_loss, single_neuron
 from derivations._codegen_grid import generate_grid_source
 from dynamics import compile_grid, compile_model
 
@@ -130,6 +130,43 @@ def test_grid_step_is_the_spine_map_bit_for_bit_for_sqrt1p_and_to_ulps_for_logco
             assert np.all(got[:, 3] == 1.0)
             scale = np.abs(points) + etas[:, None] * np.abs(points[:, ::-1])
             assert np.all(np.abs(got[:, :2] - ref[:, :2]) <= 4 * np.finfo(float).eps * scale)
+
+
+@pytest.mark.parametrize("model, bitwise", [
+    (single_neuron(get_loss(expression="sqrt(1 + s**2) + s**4/(1 + s**2)")), True),  # |∇L|² = X/Y, not as the spine prints it
+    (build_model("mean-model", params={"d": 2}), False),  # denominator 2π·exp(b²) > 0; ℓ_sym' = tanh(s/2)/2 → _vtanh
+], ids=["custom-quotient", "mean-model"])
+def test_grid_step_keeps_the_spine_map_where_the_quotient_split_would_change_it(model, bitwise):
+    """The N/D split is used only where it leaves the spine's CSE untouched; elsewhere D = 1, |∇L|² as the spine
+    (bit for bit without tanh; within a few ulp where _vtanh replaces math.tanh)."""
+    grid, spine = compile_grid(model), compile_model(model)
+    n = model.dimension
+    rng = np.random.default_rng(2)
+    points = rng.uniform(-2, 2, (500, n))
+    etas = rng.uniform(0.01, 1.0, 500)
+    got = np.array([grid.step(*p, e) for p, e in zip(points, etas)])
+    ref = np.array([spine.gd_step(*p, e) for p, e in zip(points, etas)])
+    same = np.array_equal if bitwise else (lambda a, b: np.allclose(a, b, rtol=1e-13, atol=1e-300))
+    assert same(got[:, :n], ref[:, :n])  # the map
+    assert same(got[:, n], ref[:, n]) and np.all(got[:, n + 1] == 1.0)  # |∇L|² itself, D = 1
+    assert np.array_equal(got[:, n + 2], ref[:, n + 1])
+    source = generate_grid_source(model)
+    assert f"(_out[{n}] < tol2)" in source and "_fma(-tol2" not in source
+
+
+def test_generated_convergence_tests_read_the_right_outputs():
+    assert "_stop = (_fma(-tol2, _out[3], _out[2]) < 0.0) | (abs(_osc) < tol)" in generate_grid_source(single_neuron(get_loss("sqrt1p")))
+    assert "_stop = (_out[2] < tol2) | (abs(_osc) < tol)" in generate_grid_source(single_neuron(get_loss("logcosh")))
+
+
+def test_start_sharpness_is_nan_outside_the_bound_instead_of_failing():
+    """S(θ0) is computed only inside the bound (a 3×3 eigvalsh would raise on a non-finite Hessian)."""
+    model = build_model("mean-model", params={"d": 200})
+    from dynamics import grid_run
+
+    result = grid_run(model, np.array([6e-4, 6e-4]), np.array([[0.01, 0.01, 1e200], [0.005, 0.005, 0.0]]), max_steps=50)
+    assert np.isnan(result.sharpness0[0]) and result.status[0] == 1  # diverged
+    assert np.isfinite(result.sharpness0[1]) and result.sharpness0[1] > 0
 
 
 def test_division_free_convergence_test_has_the_sign_of_the_exact_quotient():

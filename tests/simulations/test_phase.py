@@ -183,6 +183,16 @@ def test_cli_unwritable_out_and_mismatched_resume(tmp_path):
     other = run_cli(*base, "--eta", "0.1:1:4", "--resume")
     assert other.returncode == 2 and "different arguments" in other.stderr
     assert open_sweep(tmp_path / "r.zarr").sizes["eta"] == 3  # untouched
+    # a store of another grid-kernel version (other outputs and variables) is not resumed
+    import zarr
+
+    root = zarr.open_group(str(tmp_path / "r.zarr"), mode="r+")
+    manifest = dict(root.attrs["eoscope_manifest"])
+    manifest["grid_codegen"] = "10"
+    root.attrs["eoscope_manifest"] = manifest
+    older = run_cli(*base, "--eta", "0.1:1:3", "--resume")
+    assert older.returncode == 2 and "another version of the grid kernel" in older.stderr
+    assert "Traceback" not in older.stderr and len(older.stderr.strip().splitlines()) == 1
 
 
 def test_relative_eta_needs_a_state_independent_critical_step():
