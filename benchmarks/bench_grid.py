@@ -64,12 +64,15 @@ def _lambdified(model, backend):
 def numpy_runner(model, eta, theta0, steps: int):
     step = _lambdified(model, "numpy")
 
-    def run():
+    def run(count=steps):
         x, y = theta0[:, 0].copy(), theta0[:, 1].copy()
-        for _ in range(steps):
+        for _ in range(count):
             x, y = step(x, y, eta)
-        return eta.size * steps, np.column_stack([x, y])
+        return eta.size * count, np.column_stack([x, y])
 
+    # warm-up, untimed (first touch of numpy's 2 MB temporaries); numpy's one timed run is long (2–8 s), so
+    # its figure still moves with the shared machine's load by up to 3× between runs
+    run(min(steps, 50))
     return run
 
 
