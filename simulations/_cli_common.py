@@ -22,6 +22,15 @@ def parse_number(text: str, what: str) -> float:
     return value
 
 
+def parse_count(text, what: str, minimum: int = 0) -> int:
+    """An integer ≥ ``minimum`` from ``text`` (``"1e4"`` allowed), else InputError naming ``what``."""
+    value = parse_number(text, what)
+    if value != int(value) or value < minimum:
+        bound = "a non-negative integer" if minimum == 0 else f"an integer ≥ {minimum}"
+        raise InputError(f"{what} must be {bound}, got {text!r}")
+    return int(value)
+
+
 def parse_assignments(text: str, what: str) -> dict[str, float]:
     """``"x=0.1,y=2"`` → {"x": 0.1, "y": 2.0}; InputError on anything malformed."""
     if text is None or not text.strip():

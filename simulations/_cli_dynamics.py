@@ -62,8 +62,3 @@ def parse_eta_range(text: str, what: str = "--eta-range") -> tuple[float, float]
     return a, b
 
 
-def parse_count(text, what: str, minimum: int = 0) -> int:
-    value = parse_number(text, what)
-    if value != int(value) or value < minimum:
-        raise InputError(f"{what} must be an integer ≥ {minimum}, got {text!r}")
-    return int(value)

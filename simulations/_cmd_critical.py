@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dynamics import critical_step_size
 
-from ._cli_common import parse_assignments, parse_number, print_json
-from ._cli_dynamics import model_or_map_from_args, parse_count, parse_eta_range, add_model_or_map_arguments
+from ._cli_common import parse_assignments, parse_count, parse_number, print_json
+from ._cli_dynamics import model_or_map_from_args, parse_eta_range, add_model_or_map_arguments
 
 
 def register(sub) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from derivations import InputError
 
-from ._cli_common import _jsonable, check_output_path, parse_number, print_json
+from ._cli_common import _jsonable, check_output_path, parse_count, parse_number, print_json
 
 
 def register(sub) -> None:
@@ -58,13 +58,6 @@ def parse_eta_range(text: str, scale: str = "linear") -> np.ndarray:
     return values
 
 
-def _integer(text: str, what: str, minimum: int) -> int:
-    value = parse_number(text, what)
-    if value != int(value) or value < minimum:
-        raise InputError(f"{what} must be an integer ≥ {minimum}, got {text!r}")
-    return int(value)
-
-
 def run(args) -> int:
     from ._mean_model_sweep import mean_model_limits
     from ._network import check_network_inputs, network_sweep
@@ -81,11 +74,11 @@ def run(args) -> int:
         raise InputError(f"--lam must be ≥ 0, got {args.lam!r}")
     d, n, lam, n_test = check_network_inputs(d, n, lam, parse_number(args.n_test, "--n-test"))
     etas = parse_eta_range(args.eta, args.eta_scale)
-    seed = _integer(args.seed, "--seed", 0)
+    seed = parse_count(args.seed, "--seed")
     steps_factor = parse_number(args.steps_factor, "--steps-factor")
     if steps_factor <= 0:
         raise InputError(f"--steps-factor must be > 0, got {args.steps_factor!r}")
-    record_every = _integer(args.record_every, "--record-every", 1)
+    record_every = parse_count(args.record_every, "--record-every", 1)
     if args.plot:
         check_output_path(args.plot)
     if args.out:

@@ -14,7 +14,7 @@ import time
 
 from derivations import InputError
 
-from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_number, print_json
+from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_count, parse_number, print_json
 from ._progress import Progress
 
 
@@ -45,13 +45,6 @@ def register(sub) -> None:
     parser.add_argument("--observable", help="right panel variable (default η·S/2; b_final for the mean model)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
-
-
-def _count(text: str, what: str) -> int:
-    value = parse_number(text, what)
-    if value != int(value) or value < 0:
-        raise InputError(f"{what} must be a non-negative integer, got {text!r}")
-    return int(value)
 
 
 def axes_from_args(args) -> dict:
@@ -91,14 +84,14 @@ def run(args) -> int:
 
     model = model_from_args(args)
     options = {
-        "max_steps": _count(args.max_steps, "--max-steps"),
+        "max_steps": parse_count(args.max_steps, "--max-steps"),
         "tol": parse_number(args.tol, "--tol"),
         "bound": parse_number(args.bound, "--bound"),
-        "tail": _count(args.tail, "--tail"),
+        "tail": parse_count(args.tail, "--tail"),
     }
     axes = axes_from_args(args)
     axis_scales = axis_scales_from_args(args, axes)
-    tile_points = _count(args.tile_points, "--tile-points")
+    tile_points = parse_count(args.tile_points, "--tile-points")
     if tile_points < 1:
         raise InputError("--tile-points must be ≥ 1")
     plan = plan_sweep(model, args.eta, axes, eta_scale=args.eta_scale, options=options, tile_points=tile_points,

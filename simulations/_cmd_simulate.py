@@ -5,7 +5,7 @@ import sys
 
 from dynamics import trajectory
 
-from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_assignments, parse_number, print_json
+from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_assignments, parse_count, parse_number, print_json
 
 
 def register(sub) -> None:
@@ -25,18 +25,14 @@ def run(args) -> int:
     model = model_from_args(args)
     eta = parse_number(args.eta, "--eta")
     init = parse_assignments(args.init, "--init")
-    max_steps = parse_number(args.max_steps, "--max-steps")
-    if max_steps != int(max_steps) or max_steps < 0:
-        from derivations import InputError
-
-        raise InputError(f"--max-steps must be a non-negative integer, got {args.max_steps!r}")
+    max_steps = parse_count(args.max_steps, "--max-steps")
     if args.plot:
         check_output_path(args.plot)
     result = trajectory(
         model,
         eta,
         init,
-        max_steps=int(max_steps),
+        max_steps=max_steps,
         tol=parse_number(args.tol, "--tol"),
         bound=parse_number(args.bound, "--bound"),
     )
