@@ -17,7 +17,7 @@ Generated functions (state arguments in declaration order):
 
 * ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))`` with |∇L(θ)|² = N/D (vector maths; D = 1 unless |∇L|² is a
   quotient with a denominator SymPy proves positive, tested then as N − tol²·D < 0 with one FMA instead of
-  a division: see ``_gradient_norm_parts``), ``loss`` (vector maths: ``_vexp``, ``_vlog``, ``_vcosh``),
+  a division: see ``_step_block``), ``loss`` (vector maths: ``_vexp``, ``_vlog``, ``_vcosh``),
   ``hessian``, ``sharpness`` (``math.*``, used at θ0 and at the final state of each point);
 * ``run_grid(theta0[N, n], eta[N], max_steps, tol, bound, check_every, dense_steps, period_tol, state[N, n],
   steps[N], status[N], period[N], sharpness[N], sharpness0[N], loss0[N], loss_final[N], max_loss[N],
@@ -294,8 +294,8 @@ def _check_names(names) -> None:
             raise InputError(f"state name {name!r} cannot be used in generated grid code")
 
 
-def _gradient_norm_parts(gd_map: list, gradient: list, oscillation) -> tuple:
-    """(outputs of the step after F(θ): [N, D, osc], the convergence test on ``_out``) for |∇L|² < tol².
+def _step_block(gd_map: list, gradient: list, oscillation) -> tuple:
+    """(CSE lines, printed outputs F(θ)..., N, D, osc, convergence test on ``_out``) of the grid step.
 
     The spine's step returns (F(θ)..., |∇L|², osc) after one CSE. Where that |∇L|² is printed as a quotient
     X/Y whose denominator SymPy proves positive (ℓ = √(1+s²): Y = 1 + x²y²), the grid step returns N = X and
@@ -303,15 +303,16 @@ def _gradient_norm_parts(gd_map: list, gradient: list, oscillation) -> tuple:
     a √(1+s²) step), and the sign is that of the exact N/D − tol², so the test agrees with the spine's
     fl(N/D) < tol² except when N/D lies within half an ulp below tol². The split is used only when the CSE
     lines, the map and osc come out exactly as in the spine (so the map stays bit-for-bit the spine's) and
-    the spine's printed |∇L|² is literally N/D (checked on the Python syntax tree). Otherwise D = 1 and the
-    test is |∇L|² < tol², as in the spine."""
+    the spine's printed |∇L|² is literally N/D (checked on the Python syntax tree). Otherwise N = |∇L|²,
+    D = 1 and the test is |∇L|² < tol², as in the spine."""
+    n = len(gd_map)
     norm_sq = sum(g**2 for g in gradient)
-    plain = [norm_sq, sp.Float(1.0), oscillation]
+    # Same CSE as derivations._codegen (identical expressions), printed with np.sqrt and _vtanh.
+    spine_lines, spine = _code_block(list(gd_map) + [norm_sq, oscillation], printer=_GRID_PRINTER)
+    plain = (spine_lines, spine[:n + 1] + ["1.0", spine[n + 1]], f"(_out[{n}] < tol2)")
     numerator, denominator = sp.fraction(sp.together(norm_sq))
     if denominator == 1 or not denominator.is_positive:
-        return plain, "(_out[{num}] < tol2)"
-    n = len(gd_map)
-    spine_lines, spine = _code_block(list(gd_map) + [norm_sq, oscillation], printer=_GRID_PRINTER)
+        return plain
     split_lines, split = _code_block(list(gd_map) + [numerator, denominator, oscillation], printer=_GRID_PRINTER)
     quotient = ast.parse(spine[n], mode="eval").body
     same = (
@@ -323,24 +324,16 @@ def _gradient_norm_parts(gd_map: list, gradient: list, oscillation) -> tuple:
         and ast.dump(quotient.left) == ast.dump(ast.parse(split[n], mode="eval").body)
         and ast.dump(quotient.right) == ast.dump(ast.parse(split[n + 1], mode="eval").body)
     )
-    if not same:
-        return plain, "(_out[{num}] < tol2)"
-    return [numerator, denominator, oscillation], "(_fma(-tol2, _out[{den}], _out[{num}]) < 0.0)"
+    return (split_lines, split, f"(_fma(-tol2, _out[{n + 1}], _out[{n}]) < 0.0)") if same else plain
 
 
 def _step_source(model: Model, derivation) -> tuple:
     """(source of ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))``, the convergence test on its outputs)."""
-    names = model.state_names
-    args = ", ".join(names)
+    args = ", ".join(model.state_names)
     oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
-    tail, test = _gradient_norm_parts(list(derivation.gd_map), list(derivation.gradient), oscillation)
-    outputs = list(derivation.gd_map) + tail
-    # Same CSE as derivations._codegen (identical map expressions), printed with np.sqrt and _vtanh.
-    lines, printed = _code_block(outputs, printer=_GRID_PRINTER)
+    lines, printed, test = _step_block(list(derivation.gd_map), list(derivation.gradient), oscillation)
     body = "\n".join(lines + [f"    return ({', '.join(printed)})"])
-    n = len(names)
-    source = f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n"
-    return source, test.format(num=n, den=n + 1)
+    return f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n", test
 
 
 def _loss_source(args: str, expr) -> str:
