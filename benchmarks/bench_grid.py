@@ -113,9 +113,7 @@ def timed_rounds(runners: dict, rounds: int) -> dict:
     seconds = {name: [] for name in runners}
     outputs = {}
     for _ in range(rounds):
-        for name, (run, repeats) in runners.items():
-            if len(seconds[name]) >= repeats:
-                continue
+        for name, run in runners.items():
             start = time.perf_counter()
             outputs[name] = run()
             seconds[name].append(time.perf_counter() - start)
@@ -158,12 +156,12 @@ def main(argv=None) -> int:
     for loss in args.losses:  # numpy first, for every loss, before jax starts its thread pool
         model = single_neuron(get_loss(loss))
         eta, theta0 = grid(args.points, float(model.loss_spec.curvature_at_zero))
-        problems[loss] = (model, eta, theta0, timed_rounds({"numpy": (numpy_runner(model, eta, theta0, args.steps), 1)}, 1))
+        problems[loss] = (model, eta, theta0, timed_rounds({"numpy": numpy_runner(model, eta, theta0, args.steps)}, 1))
     for loss, (model, eta, theta0, numpy_rows) in problems.items():  # then eoscope and jax, interleaved
-        runners = {"eoscope": (eoscope_runner(model, eta, theta0, args.steps), args.rounds)}
+        runners = {"eoscope": eoscope_runner(model, eta, theta0, args.steps)}
         jax_run, jax_version = jax_runner(model, eta, theta0, args.steps)
         if jax_run is not None:
-            runners["jax"] = (jax_run, args.rounds)
+            runners["jax"] = jax_run
             report["jax_version"] = jax_version
         rows = {**timed_rounds(runners, args.rounds), **numpy_rows}
         expected = eta.size * args.steps
