@@ -4,15 +4,10 @@ The grid is the outer product of ``eta`` and one axis per state coordinate (``x0
 ``<state>0``; a single value is an axis of length 1). Every point is iterated by the generated grid
 kernel (:func:`dynamics.grid_run`) and labelled by :func:`classify` from what the kernel recorded.
 
-Storage (``store=PATH``): a zarr group chunked by *tile*, written as follows so that a crash never leaves
-a store that looks complete and a resumed run is bit-identical to an uninterrupted one:
-
-1. the empty store (metadata, coordinates, manifest with ``complete = false``) is written to a temporary
-   folder and renamed into place;
-2. tiles are computed (in-process on all cores, or on a dask.distributed cluster) and each is written into
-   its own chunks, then marked in the ``tile_done`` array; ``resume=True`` skips marked tiles and
-   recomputes the rest (a tile cut short by SIGKILL is simply rewritten);
-3. when every tile is marked, the manifest's ``complete`` flag is set.
+Storage (``store=PATH``): a zarr group chunked by *tile*, with an ownership marker, a writer lock and a
+checksum per finished tile, written so that a crash or Ctrl-C never leaves a store that looks complete, a
+resumed run is bit-identical to an uninterrupted one, and nothing eoscope did not write is ever deleted
+(see :mod:`simulations._sweep_store`, :mod:`simulations._store` and :mod:`simulations._store_paths`).
 
 Results are deterministic: a tile's numbers depend only on its points (no reduction across lanes), and
 nothing time- or host-dependent is stored. The manifest (group attribute ``eoscope_manifest``) holds the
@@ -22,10 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,9 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from derivations import InputError, Model, build_model
+from derivations._limits import (FLOAT_BYTES, MAX_GRID_POINTS, MAX_TILES, check_axis_points, check_disk, check_memory,
+                                 human_bytes, sci)
 from dynamics import GRID_CODEGEN_VERSION, GRID_STATUS_CODES, grid_run, package_version
 
 from ._phase_classify import PHASE_LABELS, classify, phase_counts
+from ._store_paths import check_store_target
+from ._sweep_store import open_sweep, write_store
 
 TILE_POINTS = 1 << 15
 POINT_VARIABLES = {  # name -> dtype of the per-point variables stored (besides <state>_final)
@@ -75,6 +71,7 @@ class Axis:
 
     @property
     def values(self) -> np.ndarray:
+        check_axis_points(self.num, "axis")  # before allocating: plan_sweep names the axis in its own check
         if self.num == 1:
             return np.array([self.start])
         if self.scale == "log":
@@ -267,11 +264,71 @@ def _derived_sources(model: Model, axis: str, values: np.ndarray, given: dict) -
     return sources, texts
 
 
+def _checked_options(options) -> dict:
+    """DEFAULT_OPTIONS updated by ``options`` (None values ignored), validated and typed; InputError."""
+    opts = dict(DEFAULT_OPTIONS)
+    unknown = set(options or {}) - set(opts)
+    if unknown:
+        raise InputError(f"unknown sweep options: {', '.join(sorted(unknown))}")
+    opts.update({k: v for k, v in (options or {}).items() if v is not None})
+    from dynamics._grid import _is_count, check_grid_options
+
+    check_grid_options(opts["max_steps"], opts["tol"], opts["bound"], opts["check_every"], opts["period_tol"], opts["tail"])
+    for key in ("max_steps", "check_every", "dense_steps", "tail"):
+        if not _is_count(opts[key], 0):
+            raise InputError(f"{key} must be a non-negative integer, got {opts[key]!r}")
+        opts[key] = int(opts[key])
+    for key in ("tol", "bound", "period_tol"):
+        opts[key] = float(opts[key])
+    return opts
+
+
+def _check_sweep_size(model: Model, axes: dict, opts: dict, tile, tile_points, store) -> None:
+    """InputError when the grid of ``axes`` ({dim: Axis}) is too large (derivations._limits); counts only."""
+    shape = tuple(int(axis.num) for axis in axes.values())
+    points = math.prod(shape)
+    grid = " × ".join(f"{dim} {n}" for dim, n in zip(axes, shape))
+    if points > MAX_GRID_POINTS:
+        raise InputError(f"the grid of {points} points ({grid}) exceeds the limit of {sci(MAX_GRID_POINTS)} points "
+                         f"per sweep")
+    if tile is None:
+        from dynamics._grid import _is_count
+
+        if not _is_count(tile_points, 1):
+            raise InputError(f"tile_points must be an integer ≥ 1, got {tile_points!r}")
+        tile = _tile_shape(shape, int(tile_points))
+    elif len(tuple(tile)) == len(shape) and all(isinstance(t, (int, np.integer)) and t >= 1 for t in tile):
+        tile = tuple(min(int(t), n) for t, n in zip(tile, shape))
+    else:
+        return  # plan_sweep refuses a malformed tile with its own message
+    tiles = math.prod(-(-n // t) for n, t in zip(shape, tile))
+    if tiles > MAX_TILES:
+        raise InputError(f"the grid of {points} points in tiles of {math.prod(tile)} makes {tiles} tiles, more than the "
+                         f"limit of {sci(MAX_TILES)}; raise --tile-points")
+    n, tail = model.dimension, int(opts["tail"])
+    stored = sum(np.dtype(dtype).itemsize for dtype in POINT_VARIABLES.values()) + n * FLOAT_BYTES + tail * n * FLOAT_BYTES
+    working = 3 * stored + (len(shape) + 2 * n) * FLOAT_BYTES  # per point of a tile being computed
+    tail_text = f", tail {tail} × {n} states" if tail else ""
+    if store is None:
+        check_memory(points * stored + math.prod(tile) * working,
+                     f"the in-memory sweep of {points} points ({grid}{tail_text})")
+        return
+    check_memory(math.prod(tile) * working, f"one tile of {math.prod(tile)} points{tail_text}")
+    path = Path(store).expanduser().absolute()
+    if not path.exists():  # resume/overwrite of an existing store: its space is reused
+        check_disk(points * stored, path.parent, f"the store of {points} points ({grid}{tail_text}, "
+                                                  f"{human_bytes(stored)} per point)")
+
+
 def plan_sweep(
     model, eta, axes: dict, *, eta_scale: str = "linear", options: dict | None = None, tile=None,
-    tile_points: int = TILE_POINTS, eta_unit: str = "absolute", axis_scales: dict | None = None,
+    tile_points: int = TILE_POINTS, eta_unit: str = "absolute", axis_scales: dict | None = None, store=None,
 ) -> _Plan:
     """Validate everything (InputError) and lay out the grid and its tiles; touches no file.
+
+    Size limits (``derivations._limits``) are checked on the point counts before any axis is
+    materialised: points per axis, points and tiles per sweep, and the bytes of the results: in memory
+    when ``store`` is None, else on the free disk space of the store's folder (plus one tile in memory).
 
     ``axes`` keys are state axes (``x0`` or ``x``) or one derived axis the model declares in
     ``Model.init_axes`` (e.g. the mean model's ``A0``: a₋0 = a₊0 = A0/2, b0 = 0); ``axis_scales`` maps
@@ -282,6 +339,7 @@ def plan_sweep(
     names = model.state_names
     derived_names = tuple(getattr(model, "init_axes", None) or {})
     eta_axis = parse_axis(eta, "--eta", eta_scale, positive=True)
+    check_axis_points(eta_axis.num, "--eta")
     scales = {}
     for key, scale in (axis_scales or {}).items():
         name = _axis_key(key, names, derived_names)
@@ -303,8 +361,12 @@ def plan_sweep(
         if name in target:
             raise InputError(f"axis {label} given twice")
         target[name] = parse_axis(value, f"--{label}", scales.get(name, "linear"))
+        check_axis_points(target[name].num, f"--{label}")
     if len(derived) > 1:
         raise InputError(f"give at most one derived axis (got {', '.join(derived)})")
+    opts = _checked_options(options)
+    _check_sweep_size(model, {"eta": eta_axis, **derived, **{n + "0": given[n] for n in names if n in given}},
+                      opts, tile, tile_points, store)
     sources, derived_texts, extra_coords = None, {}, {}
     if derived:
         (axis_name, axis), = derived.items()
@@ -317,20 +379,6 @@ def plan_sweep(
     if missing:
         hint = f"; or a derived axis: {', '.join(derived_names)}" if derived_names else ""
         raise InputError(f"missing initial-state axes: {', '.join(missing)} (a:b:n or one value each{hint})")
-    opts = dict(DEFAULT_OPTIONS)
-    unknown = set(options or {}) - set(opts)
-    if unknown:
-        raise InputError(f"unknown sweep options: {', '.join(sorted(unknown))}")
-    opts.update({k: v for k, v in (options or {}).items() if v is not None})
-    from dynamics._grid import check_grid_options
-
-    check_grid_options(opts["max_steps"], opts["tol"], opts["bound"], opts["check_every"], opts["period_tol"], opts["tail"])
-    for key in ("max_steps", "check_every", "dense_steps", "tail"):
-        if int(opts[key]) != opts[key] or opts[key] < 0:
-            raise InputError(f"{key} must be a non-negative integer, got {opts[key]!r}")
-        opts[key] = int(opts[key])
-    for key in ("tol", "bound", "period_tol"):
-        opts[key] = float(opts[key])
     dims = ("eta",) + tuple(derived) + tuple(n + "0" for n in names if n in given)
     coords = {"eta": eta_axis.values}
     coords.update({name: axis.values for name, axis in derived.items()})
@@ -401,6 +449,7 @@ def _manifest(plan: _Plan) -> dict:
         "model": plan.spec,
         "grid": grid,
         "options": plan.options,
+        "variables": sorted(_variables(plan)),
         "status_codes": GRID_STATUS_CODES,
         "phase_labels": list(PHASE_LABELS),
         "versions": _versions(),
@@ -409,69 +458,17 @@ def _manifest(plan: _Plan) -> dict:
 
 
 def _variables(plan: _Plan) -> dict:
+    """{stored variable: dtype}, ``tail`` included when it is recorded."""
     variables = {f"{n}_final": "float64" for n in plan.names}
     variables.update(POINT_VARIABLES)
+    if plan.options["tail"]:
+        variables["tail"] = "float64"
     return variables
 
 
-def _create_store(path: Path, plan: _Plan, manifest: dict) -> None:
-    """Write the empty store into a temporary sibling, then rename it into place (atomic)."""
-    import zarr
-
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        root = zarr.open_group(str(tmp), mode="w", zarr_format=3)
-        for dim in plan.dims:
-            array = root.create_array(dim, shape=(len(plan.coords[dim]),), dtype="float64", chunks=(len(plan.coords[dim]),),
-                                      dimension_names=[dim], fill_value=np.nan)
-            array[:] = plan.coords[dim]
-        for name, (dim, values) in plan.extra_coords.items():
-            array = root.create_array(name, shape=(len(values),), dtype="float64", chunks=(len(values),),
-                                      dimension_names=[dim], fill_value=np.nan)
-            array[:] = values
-        for name, dtype in _variables(plan).items():
-            fill = np.nan if dtype == "float64" else 0
-            root.create_array(name, shape=plan.shape, dtype=dtype, chunks=plan.tile, dimension_names=list(plan.dims), fill_value=fill)
-        if plan.options["tail"]:
-            k, n = plan.options["tail"], len(plan.names)
-            root.create_array("tail", shape=plan.shape + (k, n), dtype="float64", chunks=plan.tile + (k, n),
-                              dimension_names=list(plan.dims) + ["tail_step", "state"], fill_value=np.nan)
-        tile_dims = [f"tile_{d}" for d in plan.dims]
-        root.create_array("tile_done", shape=plan.tile_grid, dtype="int8", chunks=(1,) * len(plan.dims),
-                          dimension_names=tile_dims, fill_value=0)
-        root.attrs.update({"eoscope_manifest": manifest, "complete": False, "title": "eoscope phase sweep"})
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _stored_manifest(path: Path):
-    import zarr
-
-    try:
-        root = zarr.open_group(str(path), mode="r")
-        return dict(root.attrs)
-    except Exception:  # not a zarr group, or a torn one
-        return None
-
-
 def check_store_path(path, resume: bool, overwrite: bool) -> Path:
-    """InputError when ``path`` cannot be written, or exists without resume/overwrite."""
-    path = Path(path).expanduser().absolute()
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError(f"--out: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"--out: folder {folder} is not writable")
-    if path.exists():
-        if not path.is_dir():
-            raise InputError(f"--out: {path} exists and is not a zarr store")
-        if not (resume or overwrite):
-            raise InputError(f"--out: {path} exists (use --resume to finish it or --overwrite to replace it)")
-        if not os.access(path, os.W_OK):
-            raise InputError(f"--out: {path} is not writable")
-    return path
+    """InputError when ``path`` is not a safe place for a store (see :func:`check_store_target`)."""
+    return check_store_target(path, resume, overwrite)
 
 
 def sweep(
@@ -509,7 +506,7 @@ def sweep(
     Dataset is read back from the zarr store (see the module docstring).
     """
     plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points,
-                      eta_unit=eta_unit, axis_scales=axis_scales)
+                      eta_unit=eta_unit, axis_scales=axis_scales, store=store)
     manifest = _manifest(plan)
     client, own = _connect(scheduler)  # before any file is written
     try:
@@ -538,34 +535,16 @@ def _connect(scheduler):
 def _sweep_with(plan, manifest, store, resume, overwrite, scheduler, progress):
     if store is None:
         return _run_in_memory(plan, manifest, scheduler, progress)
-    path = check_store_path(store, resume, overwrite)
-    existing = _stored_manifest(path) if path.exists() else None
-    if path.exists() and (overwrite or existing is None or "eoscope_manifest" not in existing):
-        if not overwrite and existing is not None and "eoscope_manifest" not in existing:
-            raise InputError(f"--out: {path} is not an eoscope sweep store; not touching it")
-        shutil.rmtree(path)
-        existing = None
-    if existing is not None:
-        old = dict(existing["eoscope_manifest"])
-        new = json.loads(json.dumps(manifest))
-        for key in ("versions", "git"):
-            old.pop(key, None)
-            new.pop(key, None)
-        if old.get("grid_codegen") != new["grid_codegen"]:
-            raise InputError(f"--resume: {path} was made by another version of the grid kernel "
-                             f"({old.get('grid_codegen', 'older')}, now {new['grid_codegen']}); use --overwrite or another --out")
-        if old != new:
-            raise InputError(f"--resume: {path} was made with different arguments; use --overwrite or another --out")
-    else:
-        _create_store(path, plan, json.loads(json.dumps(manifest)))
-    _fill_store(path, plan, scheduler, progress)
+    path = check_store_target(store, resume, overwrite)
+    write_store(path, plan, json.loads(json.dumps(manifest)), _variables(plan),
+                lambda tiles: _tile_results(plan, tiles, scheduler, progress), resume, overwrite)
     return open_sweep(path)
 
 
 def _run_in_memory(plan: _Plan, manifest: dict, scheduler, progress):
     import xarray as xr
 
-    data = {name: np.empty(plan.shape, dtype=dtype) for name, dtype in _variables(plan).items()}
+    data = {name: np.empty(plan.shape, dtype=dtype) for name, dtype in _variables(plan).items() if name != "tail"}
     if plan.options["tail"]:
         data["tail"] = np.empty(plan.shape + (plan.options["tail"], len(plan.names)))
     for slices, out in _tile_results(plan, plan.tiles(), scheduler, progress):
@@ -603,40 +582,6 @@ def _tile_results(plan: _Plan, tiles, scheduler, progress):
         yield slices, future.result()
         if progress is not None:
             progress.advance(note=f"tile {index}")
-
-
-def _fill_store(path: Path, plan: _Plan, scheduler, progress) -> None:
-    import zarr
-
-    for leftover in path.rglob("*.partial"):  # zarr's temporary chunk files, left by a run killed mid-write
-        leftover.unlink(missing_ok=True)
-    root = zarr.open_group(str(path), mode="r+")
-    done = root["tile_done"][...]
-    todo = [index for index in plan.tiles() if not done[index]]
-    if progress is not None:
-        progress.advance(len(plan.tiles()) - len(todo), note="tiles already stored") if len(todo) < len(plan.tiles()) else None
-    for slices, out in _tile_results(plan, todo, scheduler, progress):
-        for name, values in out.items():
-            root[name][slices] = values
-        index = tuple(s.start // t for s, t in zip(slices, plan.tile))
-        root["tile_done"][index] = 1
-    root.attrs["complete"] = True
-
-
-def open_sweep(path):
-    """open_sweep(path) -> xarray.Dataset of a sweep store (loaded in memory); InputError if incomplete."""
-    import xarray as xr
-
-    path = Path(path)
-    attrs = _stored_manifest(path) if path.exists() else None
-    if not attrs or "eoscope_manifest" not in attrs:
-        raise InputError(f"{path} is not an eoscope sweep store")
-    if not attrs.get("complete"):
-        raise InputError(f"{path} is incomplete (interrupted run): finish it with --resume")
-    with xr.open_zarr(str(path), consolidated=False) as ds:
-        ds = ds.drop_vars("tile_done").load()
-    extra = [name for name in attrs["eoscope_manifest"]["grid"].get("coords", {}) if name in ds.data_vars]
-    return ds.set_coords(extra) if extra else ds
 
 
 def sweep_summary(ds, store=None, seconds: float | None = None) -> dict:
