@@ -93,12 +93,8 @@ def print_json(value) -> None:
 
 
 def check_output_path(path: str, what: str = "--plot") -> str:
-    """Fail early (InputError) when the folder of an output file does not exist or is not writable."""
-    import os
+    """Fail early (InputError) unless ``path`` is a file eoscope may write (see
+    :func:`simulations._output_paths.check_output_file`)."""
+    from ._output_paths import check_output_file
 
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(folder):
-        raise InputError(f"{what}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"{what}: folder {folder} is not writable")
-    return path
+    return check_output_file(path, what)

@@ -6,6 +6,7 @@ import time
 
 from derivations import InputError
 
+from ._output_paths import check_output_folder
 from ._progress import Progress
 
 FIGURE_JOBS = [
@@ -27,14 +28,16 @@ def register(sub) -> None:
 def run(args) -> int:
     import importlib
 
+    jobs = [importlib.import_module(name) for name in FIGURE_JOBS]
+    jobs = [job for job in jobs if not args.only or any(o in job.__name__ for o in args.only)]
+    if not jobs:
+        names = ", ".join(name.rsplit("_reproduce_", 1)[-1] for name in FIGURE_JOBS)
+        raise InputError(f"--only {' '.join(args.only)}: no job matches (jobs: {names})")
+    check_output_folder(args.out)
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out: cannot create {args.out}: {exc.strerror}") from None
-    if not os.access(args.out, os.W_OK):
-        raise InputError(f"--out: {args.out} is not writable")
-    jobs = [importlib.import_module(name) for name in FIGURE_JOBS]
-    jobs = [job for job in jobs if not args.only or any(o in job.__name__ for o in args.only)]
     start = time.perf_counter()
     written = []
     for job in jobs:

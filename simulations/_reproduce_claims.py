@@ -1,7 +1,8 @@
 """Reproduce job: regenerate docs/claims.md from the claim registry (derivations.claims.claims_markdown).
 
 ``eoscope reproduce`` writes figures into ``--out`` (default docs/figures); this job writes the claims page
-next to that folder, i.e. ``<parent of --out>/claims.md`` (docs/claims.md by default). It runs no claim:
+next to that folder when its parent is a ``docs`` folder (docs/claims.md by default), and into ``--out``
+itself otherwise, so that reproduce writes nowhere but where it is pointed. It runs no claim:
 the page holds the registry's statements, assumptions and kinds of check; ``eoscope verify`` gives results.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ def work_units() -> int:
 
 
 def claims_page_path(out: str) -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(out)), "claims.md")
+    parent = os.path.dirname(os.path.abspath(out))
+    return os.path.join(parent if os.path.basename(parent) == "docs" else os.path.abspath(out), "claims.md")
 
 
 def make_figures(out: str, progress) -> list[str]:

@@ -34,7 +34,7 @@ import numpy as np
 
 from derivations import InputError
 
-from ._store_paths import MARKER_FOLDER, MARKER_NAME, marker_path
+from ._output_paths import MARKER_FOLDER, MARKER_NAME, marker_path
 
 STORE_FORMAT = "eoscope-sweep-store/1"
 LOCK_NAME = "lock"

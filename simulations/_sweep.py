@@ -7,7 +7,7 @@ kernel (:func:`dynamics.grid_run`) and labelled by :func:`classify` from what th
 Storage (``store=PATH``): a zarr group chunked by *tile*, with an ownership marker, a writer lock and a
 checksum per finished tile, written so that a crash or Ctrl-C never leaves a store that looks complete, a
 resumed run is bit-identical to an uninterrupted one, and nothing eoscope did not write is ever deleted
-(see :mod:`simulations._sweep_store`, :mod:`simulations._store` and :mod:`simulations._store_paths`).
+(see :mod:`simulations._sweep_store`, :mod:`simulations._store` and :mod:`simulations._output_paths`).
 
 Results are deterministic: a tile's numbers depend only on its points (no reduction across lanes), and
 nothing time- or host-dependent is stored. The manifest (group attribute ``eoscope_manifest``) holds the
@@ -31,7 +31,7 @@ from derivations._limits import (FLOAT_BYTES, MAX_GRID_POINTS, MAX_TILES, check_
 from dynamics import GRID_CODEGEN_VERSION, GRID_STATUS_CODES, grid_run, package_version
 
 from ._phase_classify import PHASE_LABELS, classify, phase_counts
-from ._store_paths import check_store_target
+from ._output_paths import check_store_target
 from ._sweep_store import open_sweep, write_store
 
 TILE_POINTS = 1 << 15

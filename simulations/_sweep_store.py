@@ -62,7 +62,7 @@ def write_store(path: Path, plan, manifest: dict, variables: dict, tile_results,
                 progress=None) -> None:
     """Create (or, with ``resume``, verify and repair) the store at ``path`` and compute its missing tiles.
 
-    ``path`` has passed :func:`simulations._store_paths.check_store_target`. ``tile_results(tiles)`` yields
+    ``path`` has passed :func:`simulations._output_paths.check_store_target`. ``tile_results(tiles)`` yields
     ``(slices, {variable: values})`` for the tile indices given."""
     if resume and path.exists():
         stored = read_marker(path)["manifest"]

@@ -147,11 +147,17 @@ def test_list_claims_json():
 
 def test_reproduce_job_regenerates_claims_page(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT)
-    out = tmp_path / "figures"
+    out = tmp_path / "docs" / "figures"
     proc = subprocess.run([sys.executable, "-m", "simulations", "reproduce", "--only", "claims", "--out", str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    page = tmp_path / "claims.md"
+    page = tmp_path / "docs" / "claims.md"  # beside the figures when they go into a docs/ folder
     assert proc.stdout.strip() == str(page)
+    elsewhere = tmp_path / "figures"
+    proc = subprocess.run([sys.executable, "-m", "simulations", "reproduce", "--only", "claims", "--out", str(elsewhere)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(elsewhere / "claims.md")  # otherwise inside --out: nothing written outside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "figures"]
     with open(os.path.join(ROOT, "docs", "claims.md"), encoding="utf-8") as handle:
         assert page.read_text(encoding="utf-8") == handle.read()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from derivations import InputError
-from simulations._store_paths import check_store_target
+from simulations._output_paths import check_store_target
 from simulations._sweep import open_sweep
 
 from ..conftest import ROOT

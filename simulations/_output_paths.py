@@ -1,4 +1,5 @@
-"""check_store_target(path, resume, overwrite) -> Path: refuse, before any work, every ``--out`` that is not safe.
+"""check_store_target / check_output_file / check_output_folder: refuse, before any work, every output path
+that is not safe.
 
 A sweep store may only be written where eoscope cannot destroy something it did not make. Refused with
 :class:`~derivations.InputError` (exit 2, nothing touched):
@@ -10,6 +11,9 @@ A sweep store may only be written where eoscope cannot destroy something it did 
 * an existing path that is not a folder, or a folder without eoscope's ownership marker (whatever the flags);
 * an existing store without ``--resume`` or ``--overwrite``, and both flags together.
 
+Single output files (``--plot``, ``--out`` of bifurcation and network, ``--latex``) go through
+:func:`check_output_file`: the folder must exist and be writable on a real, writable file system, and the
+path must not be a folder or a link. ``eoscope reproduce --out DIR`` goes through :func:`check_output_folder`.
 The ownership marker itself is read by :mod:`simulations._store`.
 """
 from __future__ import annotations
@@ -115,4 +119,61 @@ def check_store_target(path, resume: bool = False, overwrite: bool = False, what
         raise InputError(f"{what}: {absolute} exists (use --resume to finish it or --overwrite to replace it)")
     if not os.access(absolute, os.W_OK | os.X_OK):
         raise InputError(f"{what}: {absolute} is not writable")
+    return absolute
+
+
+def _check_folder_writable(folder: Path, what: str) -> None:
+    kind = _mount_type(folder)
+    if kind in PSEUDO_FILE_SYSTEMS:
+        raise InputError(f"{what}: {folder} is on a {kind} pseudo file system")
+    if _is_read_only(folder):
+        raise InputError(f"{what}: folder {folder} is on a read-only file system")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{what}: folder {folder} is not writable")
+
+
+def check_output_file(path, what: str = "--plot") -> str:
+    """check_output_file(path, what="--plot") -> path
+
+    InputError (touching nothing) unless ``path`` names a file eoscope may write: its folder exists and is
+    writable on a real, writable file system; the path is not a folder, a link or inside a sweep store."""
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise InputError(f"{what}: empty path")
+    given = Path(text).expanduser()
+    absolute = Path(os.path.abspath(given))
+    if given.is_symlink():
+        raise InputError(f"{what}: {absolute} is a symbolic link; give a plain file path")
+    if absolute.is_dir():
+        raise InputError(f"{what}: {absolute} is a folder; give a file name")
+    if absolute.exists() and not absolute.is_file():
+        raise InputError(f"{what}: {absolute} exists and is not a regular file")
+    folder = absolute.parent
+    if not folder.is_dir():
+        raise InputError(f"{what}: folder {folder} does not exist")
+    resolved = Path(os.path.realpath(folder))
+    for ancestor in (resolved, *resolved.parents):
+        if marker_path(ancestor).exists():
+            raise InputError(f"{what}: {absolute} is inside the store {ancestor}")
+    _check_folder_writable(resolved, what)
+    return text
+
+
+def check_output_folder(path, what: str = "--out") -> Path:
+    """check_output_folder(path) -> Path: a folder eoscope may write files into (created if missing, with
+    its parents); refused: /, a pseudo or read-only file system, an existing non-folder, a store."""
+    given = Path(os.fspath(path)).expanduser()
+    absolute = Path(os.path.abspath(given))
+    resolved = Path(os.path.realpath(absolute))
+    if resolved == Path("/"):
+        raise InputError(f"{what}: eoscope does not write into the root folder")
+    if absolute.exists() and not absolute.is_dir():
+        raise InputError(f"{what}: {absolute} exists and is not a folder")
+    for ancestor in (resolved, *resolved.parents):
+        if marker_path(ancestor).exists():
+            raise InputError(f"{what}: {absolute} is inside the store {ancestor}")
+    existing = next(p for p in (resolved, *resolved.parents) if p.exists())
+    if not existing.is_dir():
+        raise InputError(f"{what}: {existing} is not a folder")
+    _check_folder_writable(existing, what)
     return absolute
