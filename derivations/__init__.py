@@ -6,6 +6,7 @@ Public API: :func:`build_model`, :func:`single_neuron`, :class:`Model`, :func:`g
 """
 from ._errors import InputError
 from ._expressions import parse_expression
+from ._numbers import parse_real
 from ._functions import DerivedFunction, concretize, derived_function
 from ._losses import CATALOGUE_NAMES, Loss, get_loss
 from ._model import ETA, MODEL_BUILDERS, Model, build_model, single_neuron
@@ -33,6 +34,7 @@ __all__ = [
     "ReluMoments",
     "symmetric_logistic",
     "parse_expression",
+    "parse_real",
     "single_neuron",
 ]
 

@@ -12,7 +12,9 @@ on-disk cache. Generated functions (state arguments in declaration order, e.g. `
   ``numpy.linalg.eigvalsh`` otherwise);
 * ``run_trajectory(theta0, eta, max_steps, tol, bound, stride, rec_step, rec_state, rec_loss,
   rec_sharpness) -> (status, steps, n_recorded)``: one orbit with the stopping rules of
-  :data:`STATUS_CODES`.
+  :data:`STATUS_CODES`. Convergence is |∇L| < tol; |osc| < tol counts too only where the derivation proves
+  that osc = 0 is a set of critical points (``OSCILLATION_STOPS`` = ``derive(model).oscillation_stops``,
+  ℓ'(0) = 0 for ℓ(x·y)). A custom loss with ℓ'(0) ≠ 0 must not stop at x = 0.
 """
 from __future__ import annotations
 
@@ -64,6 +66,10 @@ class _KernelPrinter(PythonCodePrinter):
             return f"{self.sqrt_function}({self._print(expr.base)})"
         if expr.exp == -sp.Rational(1, 2):
             return f"(1.0/{self.sqrt_function}({self._print(expr.base)}))"
+        if expr.exp.is_number and expr.exp.is_negative:
+            # x**(-k) raises ZeroDivisionError at x = 0 in numba even with error_model="numpy"; 1.0/x**k is inf
+            inverse = expr.base if expr.exp == -1 else sp.Pow(expr.base, -expr.exp, evaluate=False)
+            return f"(1.0/{self.parenthesize(inverse, 100)})"
         return super()._print_Pow(expr, rational=rational)
 
 
@@ -108,6 +114,7 @@ def generate_source(model: Model) -> str:
         f"STATE = {tuple(names)!r}",
         f"MODEL_HASH = {model.hash!r}",
         f"HAS_OSCILLATION = {model.oscillating is not None}",
+        f"OSCILLATION_STOPS = {bool(derivation.oscillation_stops)}  # osc = 0 only at critical points (derived)",
         *(f"{key.upper()} = {value}" for key, value in STATUS_CODES.items()),
     ]
     parts = [
@@ -119,9 +126,11 @@ def generate_source(model: Model) -> str:
         _function("hessian", args, list(derivation.hessian)),
         _function("jacobian", f"{args}, {eta}", list(derivation.jacobian)),
         _sharpness_source(args, n),
-        _trajectory_source(names),
+        _trajectory_source(names, bool(derivation.oscillation_stops)),
     ]
-    return "\n\n".join(parts) + "\n"
+    # IEEE division (error_model="numpy"): x/0 gives ±inf/nan, which the stopping rules call diverged, instead of
+    # a ZeroDivisionError that kills the process (a loss singular at s = 0, e.g. log(s)**2 or 1/s).
+    return ("\n\n".join(parts) + "\n").replace("@njit(cache=True)\n", '@njit(cache=True, error_model="numpy")\n')
 
 
 def _sharpness_source(args: str, n: int) -> str:
@@ -142,15 +151,17 @@ def _sharpness_source(args: str, n: int) -> str:
     )
 
 
-def _trajectory_source(names: tuple) -> str:
+def _trajectory_source(names: tuple, oscillation_stops: bool) -> str:
     args = ", ".join(names)
+    converged = "grad_sq < tol * tol" + (" or abs(osc) < tol" if oscillation_stops else "")
+    rule = "|∇L| < tol or |osc| < tol (osc = 0 is a set of critical points)" if oscillation_stops else "|∇L| < tol"
     load = "\n".join(f"    {v} = theta0[{i}]" for i, v in enumerate(names))
     finite = " and ".join(f"math.isfinite({v})" for v in names)
     bounded = " and ".join(f"abs({v}) <= bound" for v in names)
     store = "\n".join(f"            rec_state[n_rec, {i}] = {v}" for i, v in enumerate(names))
     return f'''@njit(cache=True)
 def run_trajectory(theta0, eta, max_steps, tol, bound, stride, rec_step, rec_state, rec_loss, rec_sharpness):
-    """Iterate θ ← F(θ) from theta0; stop on convergence (|∇L| < tol or |osc| < tol), divergence
+    """Iterate θ ← F(θ) from theta0; stop on convergence ({rule}), divergence
     (non-finite or |θ_i| > bound) or max_steps. Records every ``stride`` steps and the last state.
     Returns (status, steps, n_recorded)."""
 {load}
@@ -167,7 +178,7 @@ def run_trajectory(theta0, eta, max_steps, tol, bound, stride, rec_step, rec_sta
         grad_sq = new[{len(names)}]
         osc = new[{len(names) + 1}]
         if status != DIVERGED:
-            if grad_sq < tol * tol or (HAS_OSCILLATION and abs(osc) < tol):
+            if {converged}:
                 status = CONVERGED
         done = status != MAX_STEPS or step >= max_steps
         if (step % stride == 0 or done) and n_rec < capacity:

@@ -12,6 +12,12 @@ The module is self-contained: it holds the spine's kernels (:func:`derivations.g
 * ``lyapunov_kernel``: tangent dynamics Q ← DF·Q with Gram–Schmidt (QR) renormalisation every step;
 * ``orbit_diagram_kernel``: many η values in one call (cold or warm start), transient, K recorded
   observables, Lyapunov exponents and the final sharpness;
+* both average the exponents over a whole number of periods when the orbit is periodic
+  (``_whole_period_mean``): the last W states of the window and the partial sums of log R_ii are kept in a
+  ring; the least p ≤ W/2 with |θ_{j+p} − θ_j| ≤ PERIOD_RTOL·max(1, max|θ|) over the ring is the period,
+  and the mean is taken over the largest multiple of p within the window (the last N mod p steps are left
+  out). Over a whole period the sum of log R_ii is log|multiplier| of the cycle (exactly, for one
+  dimension), so a period-3 orbit of the logistic map gets its exponent to ~1e-15 instead of O(1/N);
 * ``stability_run``: the long-run outcome classifier of the critical step size (did the orbit leave the
   linear-stability region η·S/2 ≤ 1, did it converge or diverge).
 
@@ -28,7 +34,9 @@ from ._codegen import _function, cache_root, generate_source, write_module_once
 from ._derive import derive
 from ._model import ETA, Model
 
-DYNAMICS_CODEGEN_VERSION = "4"
+DYNAMICS_CODEGEN_VERSION = "5"
+PERIOD_RTOL = 1e-6  # the period test of the Lyapunov window (that of OrbitDiagram.periods)
+LYAPUNOV_RING = 1024  # lyapunov_kernel: states kept for the period test (periods ≤ 512)
 OBSERVABLE_EXTRA = ("loss", "eta_sharpness_half", "inner", "sharpness")
 
 # outcome codes of ``stability_run``
@@ -66,6 +74,8 @@ def generate_dynamics_source(model: Model) -> str:
     parts = [
         f"DIM = {n}",
         f"HAS_INNER = {inner is not None}",
+        f"PERIOD_RTOL = {PERIOD_RTOL!r}",
+        f"LYAPUNOV_RING = {LYAPUNOV_RING}",
         _function("map_eta_derivative", f"{args}, {eta}", d_eta),
         _function("inner_value", args, [inner], tuple_result=False)
         if inner is not None
@@ -103,7 +113,8 @@ def generate_dynamics_source(model: Model) -> str:
         _GENERIC_KERNELS,
     ]
     header = f"# --- eoscope dynamics kernels (v{DYNAMICS_CODEGEN_VERSION}) ---"
-    return base + "\n\n" + header + "\n" + "\n\n".join(parts) + "\n"
+    source = base + "\n\n" + header + "\n" + "\n\n".join(parts) + "\n"
+    return source.replace("@njit(cache=True)\n", '@njit(cache=True, error_model="numpy")\n')  # IEEE x/0, as in the spine
 
 
 def _advance_source(names) -> str:
@@ -207,42 +218,104 @@ def _finite_bounded(theta, bound):
 
 
 @njit(cache=True)
+def _ring_store(ring_state, ring_sums, j, cur, sums):
+    """Window step j: θ_j and the partial sums P_j (log R_ii of steps 0 … j−1) at ring index j mod W."""
+    w = ring_state.shape[0]
+    if w == 0:
+        return
+    i = j % w
+    for a in range(cur.shape[0]):
+        ring_state[i, a] = cur[a]
+        ring_sums[i, a] = sums[a]
+
+
+@njit(cache=True)
+def _whole_period_mean(ring_state, ring_sums, count, sums, out):
+    """Exponents = partial sums / steps over the largest multiple of the orbit's period within the ``count``
+    window steps (all of them when no period is found). The ring holds θ_j, P_j for the last
+    w = min(W, count) steps j = count − w … count − 1; the period is the least p ≤ w/2 with
+    |θ_{j+p,i} − θ_{j,i}| ≤ PERIOD_RTOL·max(1, max|θ|) over the ring. With r = count mod p > 0 the mean is
+    P_{count−r}/(count − r) (count − r > count − w/2 lies in the ring). Returns (steps averaged, p or 0)."""
+    n = sums.shape[0]
+    cap = ring_state.shape[0]
+    w = min(cap, count)
+    first = count - w
+    found = 0
+    if w >= 2:
+        scale = 1.0
+        for j in range(first, count):
+            for a in range(n):
+                v = abs(ring_state[j % cap, a])
+                if v > scale:
+                    scale = v
+        tol = PERIOD_RTOL * scale
+        for p in range(1, w // 2 + 1):
+            repeats = True
+            for j in range(first, count - p):
+                for a in range(n):
+                    if not (abs(ring_state[(j + p) % cap, a] - ring_state[j % cap, a]) <= tol):
+                        repeats = False
+                        break
+                if not repeats:
+                    break
+            if repeats:
+                found = p
+                break
+    r = count % found if found > 0 else 0
+    if r > 0:
+        used = count - r
+        for a in range(n):
+            out[a] = ring_sums[used % cap, a] / used
+    else:
+        used = count
+        for a in range(n):
+            out[a] = sums[a] / max(count, 1)
+    return used, found
+
+
+@njit(cache=True)
 def lyapunov_kernel(theta0, eta, transient, steps, bound, exponents, final):
-    """Lyapunov exponents over ``steps`` steps after ``transient``; returns 0 (bounded) or 1 (diverged)."""
+    """Lyapunov exponents over ``steps`` steps after ``transient`` (over the largest whole number of periods
+    within them when the orbit is periodic: ``_whole_period_mean``); returns (0 bounded or 1 diverged,
+    steps averaged, period or 0)."""
     n = theta0.shape[0]
     cur = theta0.copy()
     nxt = np.empty(n)
     if advance(cur, eta, transient, bound) != 0:
         final[:] = cur
         exponents[:] = math.nan
-        return 1
+        return 1, 0, 0
     Q = np.eye(n)
     J = np.empty((n, n))
     tmp = np.empty((n, n))
     sums = np.zeros(n)
+    ring_state = np.empty((min(steps, LYAPUNOV_RING), n))
+    ring_sums = np.empty((min(steps, LYAPUNOV_RING), n))
     for t in range(steps):
+        _ring_store(ring_state, ring_sums, t, cur, sums)
         _tangent_qr_step(cur, eta, J, Q, tmp, sums)
         map_into(cur, eta, nxt)
         cur[:] = nxt
         if not _finite_bounded(cur, bound):
             final[:] = cur
             exponents[:] = math.nan
-            return 1
+            return 1, 0, 0
     final[:] = cur
-    for i in range(n):
-        exponents[i] = sums[i] / max(steps, 1)
-    return 0
+    used, period = _whole_period_mean(ring_state, ring_sums, steps, sums, exponents)
+    return 0, used, period
 
 
 @njit(cache=True)
 def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bound, with_lyapunov, lyap_extra,
-                         obs_out, final_out, status_out, lyap_out, sharp_out):
+                         obs_out, final_out, status_out, lyap_out, sharp_out, lyap_used_out, lyap_period_out):
     """For each η: (warm or cold) start, ``transient`` steps, then ``keep`` recorded observables.
 
     status_out[i]: 0 bounded, 1 diverged (non-finite or |θ_i| > bound). The first η starts at theta0; cold:
     every other η starts at ``restart``; warm: η_i starts from the final state of η_{i-1} unless that one
     diverged (then at ``restart``). Lyapunov exponents over the recorded steps and the last ``lyap_extra``
-    (≤ transient) steps of the transient.
+    (≤ transient) steps of the transient, cut to the largest whole number of periods when the recorded
+    states repeat (``_whole_period_mean`` with the ``keep`` recorded states as its ring): lyap_used_out[i]
+    = steps averaged, lyap_period_out[i] = the period found (0: none).
     """
     n = theta0.shape[0]
     n_codes = codes.shape[0]
@@ -252,6 +325,8 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
     J = np.empty((n, n))
     tmp = np.empty((n, n))
     sums = np.zeros(n)
+    ring_state = np.empty((keep, n))
+    ring_sums = np.empty((keep, n))
     for i in range(etas.shape[0]):
         eta = etas[i]
         if i == 0:
@@ -264,9 +339,12 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
             for b in range(n):
                 Q[a, b] = 1.0 if a == b else 0.0
             sums[a] = 0.0
+        window = 0
         for t in range(extra):
             if status != 0:
                 break
+            _ring_store(ring_state, ring_sums, window, cur, sums)
+            window += 1
             _tangent_qr_step(cur, eta, J, Q, tmp, sums)
             map_into(cur, eta, nxt)
             cur[:] = nxt
@@ -280,6 +358,8 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
             for c in range(n_codes):
                 obs_out[i, t, c] = observable(cur, eta, codes[c])
             if with_lyapunov:
+                _ring_store(ring_state, ring_sums, window, cur, sums)
+                window += 1
                 _tangent_qr_step(cur, eta, J, Q, tmp, sums)
             map_into(cur, eta, nxt)
             cur[:] = nxt
@@ -287,10 +367,17 @@ def orbit_diagram_kernel(etas, theta0, restart, warm, transient, keep, codes, bo
                 status = 1
         status_out[i] = status
         final_out[i, :] = cur
+        lyap_used_out[i] = 0
+        lyap_period_out[i] = 0
         if status == 0:
             sharp_out[i] = sharpness_of(cur)
-            for a in range(n):
-                lyap_out[i, a] = sums[a] / max(keep + extra, 1) if with_lyapunov else math.nan
+            if with_lyapunov:
+                used, period = _whole_period_mean(ring_state, ring_sums, window, sums, lyap_out[i])
+                lyap_used_out[i] = used
+                lyap_period_out[i] = period
+            else:
+                for a in range(n):
+                    lyap_out[i, a] = math.nan
         else:
             sharp_out[i] = math.nan
             for a in range(n):
@@ -334,7 +421,7 @@ def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, criterion, f
             if stop_on_exit:
                 final[:] = cur
                 return 5, step, worst
-        if grad_sq < tol * tol or (HAS_OSCILLATION and abs(osc) < tol):
+        if grad_sq < tol * tol or (OSCILLATION_STOPS and abs(osc) < tol):
             final[:] = cur
             return (2 if left else 0), step, worst
         if step >= max_steps:

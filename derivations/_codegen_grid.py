@@ -25,7 +25,8 @@ Generated functions (state arguments in declaration order):
   lanes are grouped in blocks of ``BLOCK`` points (a ``prange`` over blocks); a block advances all its lanes ``check_every`` steps at a time with no branch in the lane
   loop (a lane that meets a stopping rule keeps its state through a select) and stops when no lane is
   running. Stopping rules per lane, checked before each step exactly as ``run_trajectory`` does:
-  diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol or |osc| < tol), max_steps.
+  diverged (|θ_i| > bound or non-finite), converged (|∇L| < tol; or |osc| < tol, but only where the
+  derivation proves osc = 0 to be a set of critical points: ``derive(model).oscillation_stops``), max_steps.
   The loss of each lane is sampled (a vectorised loop) after each of the first ``dense_steps`` steps
   (where catapult and EoS spikes start), then at every ``LOSS_EVERY_CHECKS``-th check (every 64 steps by
   default) and when the block stops: ``loss0``, ``loss_final`` and ``max_loss`` come from the same
@@ -62,7 +63,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "14"
+GRID_CODEGEN_VERSION = "15"  # 15: |osc| < tol stops a lane only where derive(model).oscillation_stops
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
@@ -328,10 +329,15 @@ def _step_block(gd_map: list, gradient: list, oscillation) -> tuple:
 
 
 def _step_source(model: Model, derivation) -> tuple:
-    """(source of ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))``, the convergence test on its outputs)."""
+    """(source of ``step(*θ, eta) -> (F(θ)..., N, D, osc(θ))``, the convergence test on its outputs and osc).
+
+    The test is the |∇L| < tol test of :func:`_step_block`, or'ed with |osc| < tol only when
+    ``derivation.oscillation_stops`` (osc = 0 is a set of critical points, e.g. ℓ'(0) = 0 for ℓ(x·y))."""
     args = ", ".join(model.state_names)
     oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
     lines, printed, test = _step_block(list(derivation.gd_map), list(derivation.gradient), oscillation)
+    if derivation.oscillation_stops:
+        test = f"{test} | (abs(_osc) < tol)"
     body = "\n".join(lines + [f"    return ({', '.join(printed)})"])
     return f"@njit(cache=True, inline=\"always\", error_model=\"numpy\")\ndef step({args}, {ETA}):\n{body}\n", test
 
@@ -398,7 +404,7 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
                 _out = step({cur_args}, {at("eta")})
 {lines("{w} = _out[{i}]", 16, pairs)}
                 _osc = _out[{n + 2}]
-                _stop = {converged_test} | (abs(_osc) < tol) | (not ({bounded}))
+                _stop = {converged_test} | (not ({bounded}))
                 _go = ({at("act")} != 0.0) & (not _stop)
 {lines("_L[{i} * BLOCK + _l] = {w} if _go else {c}", 16, pairs)}
                 {at("steps")} += 1.0 if _go else 0.0
@@ -449,7 +455,8 @@ def _run_block(start, theta0, eta, max_steps, tol, bound, check_every, dense_ste
             sharpness_out[_p] = np.nan
         else:
             sharpness_out[_p] = sharpness({cur_args})
-            if {converged_test} or abs(_out[{n + 2}]) < tol:
+            _osc = _out[{n + 2}]
+            if {converged_test}:
                 status[_p] = CONVERGED
             else:
                 status[_p] = UNCLASSIFIED

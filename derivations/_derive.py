@@ -10,7 +10,10 @@ For GD θ' = F(θ; η) = θ − η ∇L(θ) on the model's loss L:
 * gradient-flow invariants Q (polynomials of degree ≤ 2 with ∇Q·∇L ≡ 0 for every ℓ), their exact GD
   evolution factor Q(F(θ))/Q(θ) (e.g. 1 − η²ℓ'(xy)² for x² − y²) and the residual
   Q(F(θ)) − factor·Q(θ), which simplifies to exactly 0;
-* the gradient-flow limit on the minimiser branch implied by the invariants (y∞² = y0² − x0²).
+* the gradient-flow limit on the minimiser branch implied by the invariants (y∞² = y0² − x0²);
+* ``oscillation_stops``: whether {osc = 0} (the model's oscillating coordinate) consists of critical points,
+  i.e. ∇L restricted to osc = 0 simplifies to exactly 0 (ℓ'(0) = 0 for ℓ(x·y)). The generated kernels stop
+  on |osc| < tol only when it holds; otherwise convergence means |∇L| < tol.
 
 Every expression exists generically (ℓ unspecified, as heads ℓ, ℓ', ℓ'') and concretely (closed forms).
 Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang, "Learning threshold neurons via the edge of
@@ -47,6 +50,10 @@ class Derivation:
     invariant_residuals: tuple = ()
     gradient_flow_limit: sp.Basic | None = None
     generic: dict = field(default_factory=dict)
+    # True only when the oscillating coordinate's zero set consists of critical points: substituting
+    # osc = 0 into the concrete gradient simplifies to exactly 0 (for ℓ(x·y): ℓ'(0) = 0). Only then may a
+    # run stop on |osc| < tol; otherwise convergence is decided from |∇L| alone.
+    oscillation_stops: bool = False
 
     def records(self) -> dict:
         """Named SymPy objects, in display order (keys are the CLI's JSON keys)."""
@@ -136,6 +143,7 @@ def _derive_cached(model: Model) -> Derivation:
         invariant_factors=tuple(factors),
         invariant_residuals=tuple(residuals),
         gradient_flow_limit=flow_limit,
+        oscillation_stops=_oscillation_zero_set_is_critical(model, gradient),
         generic={
             "gradient": generic_gradient,
             "gd_map": generic_map,
@@ -143,6 +151,25 @@ def _derive_cached(model: Model) -> Derivation:
             "invariant_factors": tuple(generic_factors),
         },
     )
+
+
+def _oscillation_zero_set_is_critical(model: Model, gradient: sp.Matrix) -> bool:
+    """True when every point with osc(θ) = 0 is a critical point of the concrete loss: osc = 0 is solved for
+    one state variable it contains linearly (x for ℓ(x·y), a₋ for a₋ + a₊), substituted into ∇L, and each
+    component must simplify to exactly 0. False when there is no oscillating coordinate or it cannot be
+    solved that way (then no run may stop on |osc| < tol)."""
+    if model.oscillating is None:
+        return False
+    osc = sp.expand(model.concrete(model.oscillating))
+    for v in model.state:
+        if not (osc.has(v) and osc.is_polynomial(v) and sp.degree(osc, v) == 1):
+            continue
+        solved = sp.solve(sp.Eq(osc, 0), v, dict=True)
+        if len(solved) != 1:
+            continue
+        on_zero_set = gradient.subs(solved[0])
+        return all(sp.simplify(component) == 0 for component in on_zero_set)
+    return False
 
 
 def _top_eigenvalue_closed_form(hessian: sp.Matrix):
@@ -161,7 +188,10 @@ def _top_eigenvalue_closed_form(hessian: sp.Matrix):
 def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
     """Roots s* of ℓ' and the sharpness on {u = s*} (restricted to the model's branch when it lies there)."""
     ell = model.outer
-    roots = tuple(sp.solve(ell.closed_form(1), ell.var))
+    try:
+        roots = tuple(sp.solve(ell.closed_form(1), ell.var))
+    except NotImplementedError:  # SymPy cannot solve ℓ'(s) = 0 (e.g. some losses with Abs): no minimiser set found
+        roots = ()
     roots = tuple(r for r in roots if r.is_real is not False and _positive_number(ell.value_at(2, r)) is not False)
     if not roots:  # no real s* with ℓ''(s*) > 0: no minimiser set to study
         return (), None

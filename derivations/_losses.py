@@ -15,14 +15,30 @@ symlogistic    log(1 + eˢ) + log(1 + e⁻ˢ)             1/2
 square         s²/2 (never EoS: a control)            1
 huber          s²/2 for |s| ≤ 1, |s| − 1/2 beyond     1
 =============  =====================================  ========
+
+A custom loss (``get_loss(expression=...)``) is checked when it is built, so that absurd input fails
+here, in one line, instead of deep inside a derivation or a kernel build:
+
+* ℓ, ℓ', …, ℓ⁗ are derived and simplified (they are cached on the Loss and reused by every later
+  derivation) within a wall-clock budget of ``derivations._budget.DERIVE_SECONDS`` (10 s; main
+  thread only), e.g. ``s**s**s**s**s`` is refused;
+* ℓ' and ℓ'' must be ordinary functions: a Dirac delta (``Abs(s)``: ℓ'' = 2δ(s)) or an unevaluated
+  derivative means ℓ is not twice differentiable, and the GD map and its Jacobian need ℓ' and ℓ'';
+* ℓ, ℓ', ℓ'' must be real: no ``I`` in their closed forms, and real and finite together at one of
+  the sample points :data:`SAMPLE_POINTS` at least (``sqrt(-1 - s**2)`` is imaginary everywhere).
+  A loss that is singular somewhere, such as ``log(s)**2`` or ``1/s``, is accepted: an orbit that
+  reaches the singularity becomes non-finite and is classified as diverged.
 """
 from __future__ import annotations
 
+import cmath
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
 
+from ._budget import DERIVE_SECONDS, time_budget
 from ._errors import InputError
 from ._expressions import parse_expression
 from ._functions import DerivedFunction, derived_function
@@ -82,11 +98,14 @@ class Loss:
         return self.name if self.name != "custom" else f"custom: {self.source}"
 
 
-def get_loss(name: str | None = None, expression: str | None = None) -> Loss:
-    """get_loss(name=None, expression=None) -> Loss
+def get_loss(name: str | None = None, expression: str | None = None, *, require_smooth: bool = True) -> Loss:
+    """get_loss(name=None, expression=None, *, require_smooth=True) -> Loss
 
     A catalogue loss by ``name``, or a custom loss parsed (whitelist, never ``eval``) from
-    ``expression``, an expression in ``s`` such as ``"log(cosh(s))"``.
+    ``expression``, an expression in ``s`` such as ``"log(cosh(s))"``. A custom loss is derived within a time
+    budget and, with ``require_smooth`` (what GD models need), refused unless ℓ, ℓ', ℓ'' are real and
+    twice differentiable (:func:`check_custom_loss`); ``eoscope verify`` passes False, so that a claim can
+    report a non-smooth loss as not checkable instead.
     """
     if expression is not None:
         if name not in (None, "custom"):
@@ -94,10 +113,179 @@ def get_loss(name: str | None = None, expression: str | None = None) -> Loss:
         expr = parse_expression(expression, {"s": S})
         if not expr.has(S):
             raise InputError(f"loss expression {expression!r} does not depend on s")
-        return Loss("custom", expr, source=expression, description="user expression")
+        loss = Loss("custom", expr, source=expression, description="user expression")
+        check_custom_loss(loss, require_smooth=require_smooth)
+        return loss
     if name is None:
         raise InputError("a loss is required: --loss NAME or --loss-expr EXPR")
     if name not in _CATALOGUE:
         raise InputError(f"unknown loss {name!r} (choose from: {', '.join(CATALOGUE_NAMES)}, or --loss-expr)")
     expr, description = _CATALOGUE[name]
     return Loss(name, expr, description=description)
+
+
+SAMPLE_POINTS = (-3.0, -1.0, -0.5, 0.1, 0.5, 1.0, 3.0)
+_ORDER_NAMES = ("ℓ", "ℓ'", "ℓ''")
+
+
+def check_custom_loss(loss: Loss, seconds: float | None = None, require_smooth: bool = True) -> None:
+    """Derive ℓ … ℓ⁗ of a custom loss within a time budget and (``require_smooth``) check that ℓ, ℓ', ℓ''
+    are real, twice differentiable and real and finite somewhere (module docstring). InputError with the
+    reason otherwise."""
+    seconds = DERIVE_SECONDS if seconds is None else seconds
+    text = loss.source or str(loss.expr)
+    message = f"loss {text}: SymPy did not finish deriving it within {seconds:g} s"
+    try:
+        with time_budget(seconds, message):
+            forms = loss.function.derivatives[:3]
+            if require_smooth:
+                _check_forms(forms, text)
+                _check_samples(forms, text)
+    except InputError:
+        raise
+    except RecursionError:
+        raise InputError(f"loss {text}: too deeply nested for SymPy to derive") from None
+    except (NotImplementedError, ArithmeticError, ValueError, TypeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        raise InputError(f"loss {text}: SymPy could not derive it ({reason})") from None
+
+
+def _check_forms(forms, text: str) -> None:
+    for order, form in enumerate(forms):
+        name = _ORDER_NAMES[order]
+        if order > 0 and form.has(sp.DiracDelta, sp.Heaviside):
+            raise InputError(
+                f"loss {text} is not twice differentiable: {name}(s) = {_brief(form)} has a Dirac delta or a step "
+                "(use a smooth loss, e.g. sqrt(1 + s**2) instead of Abs(s))"
+            )
+        if form.has(sp.Derivative, sp.Subs, sp.Integral):
+            raise InputError(f"loss {text}: SymPy cannot differentiate it in closed form ({name}(s) = {_brief(form)})")
+        if form.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise InputError(f"loss {text}: {name}(s) = {_brief(form)} is undefined")
+        if form.has(sp.I):
+            raise InputError(f"loss {text} is not real-valued: {name}(s) = {_brief(form)} is complex")
+
+
+def _check_samples(forms, text: str) -> None:
+    for point in SAMPLE_POINTS:
+        values = [_value_at(form, point) for form in forms]
+        if all(v is not None and math.isfinite(v.real) and abs(v.imag) <= 1e-12 * max(1.0, abs(v.real)) for v in values):
+            return
+    points = ", ".join(f"{p:g}" for p in SAMPLE_POINTS)
+    raise InputError(f"loss {text} is not real-valued and finite (with ℓ' and ℓ'') at any of s = {points}")
+
+
+def _brief(expr, limit: int = 80) -> str:
+    text = str(expr)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _value_at(expr, point: float):
+    """expr at s = point in complex float64 (None where it is undefined or cannot be evaluated)."""
+    try:
+        return _evaluate(expr, complex(point))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    except _Unsupported:
+        try:
+            return complex(sp.N(expr.subs(S, point), 17))
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _erf(z: complex) -> complex:
+    if z.imag != 0:
+        raise _Unsupported
+    return complex(math.erf(z.real))
+
+
+def _sign(z: complex) -> complex:
+    return 0j if z == 0 else z / abs(z)
+
+
+_FUNCTIONS = {
+    sp.exp: cmath.exp,
+    sp.log: cmath.log,
+    sp.sin: cmath.sin,
+    sp.cos: cmath.cos,
+    sp.tan: cmath.tan,
+    sp.sinh: cmath.sinh,
+    sp.cosh: cmath.cosh,
+    sp.tanh: cmath.tanh,
+    sp.asinh: cmath.asinh,
+    sp.atan: cmath.atan,
+    sp.erf: _erf,
+    sp.Abs: lambda z: complex(abs(z)),
+    sp.sign: _sign,
+    sp.sec: lambda z: 1 / cmath.cos(z),
+    sp.csc: lambda z: 1 / cmath.sin(z),
+    sp.cot: lambda z: 1 / cmath.tan(z),
+    sp.sech: lambda z: 1 / cmath.cosh(z),
+    sp.csch: lambda z: 1 / cmath.sinh(z),
+    sp.coth: lambda z: 1 / cmath.tanh(z),
+}
+
+
+def _evaluate(expr, s: complex) -> complex:
+    """A small float64 evaluator over SymPy trees (bounded time, unlike evalf on towers of exponentials)."""
+    if expr == S:
+        return s
+    if expr.is_Number:
+        return complex(expr)
+    if expr is sp.pi:
+        return complex(math.pi)
+    if expr is sp.E:
+        return complex(math.e)
+    if expr is sp.I:
+        return 1j
+    if expr.is_Add:
+        return sum((_evaluate(a, s) for a in expr.args), 0j)
+    if expr.is_Mul:
+        out = 1 + 0j
+        for a in expr.args:
+            out *= _evaluate(a, s)
+        return out
+    if expr.is_Pow:
+        base, exponent = _evaluate(expr.base, s), _evaluate(expr.exp, s)
+        if base.imag == 0 and exponent.imag == 0 and (base.real > 0 or float(exponent.real).is_integer()):
+            return complex(math.pow(base.real, exponent.real))
+        if base == 0:
+            raise ZeroDivisionError("0 to a complex or negative power")
+        return base**exponent
+    if isinstance(expr, sp.Piecewise):
+        for value, condition in expr.args:
+            if _condition(condition, s):
+                return _evaluate(value, s)
+        raise ValueError("outside every piece")
+    function = _FUNCTIONS.get(expr.func)
+    if function is not None and len(expr.args) == 1:
+        return complex(function(_evaluate(expr.args[0], s)))
+    raise _Unsupported
+
+
+def _condition(condition, s: complex) -> bool:
+    if condition is sp.true:
+        return True
+    if condition is sp.false:
+        return False
+    if isinstance(condition, sp.And):
+        return all(_condition(c, s) for c in condition.args)
+    if isinstance(condition, sp.Or):
+        return any(_condition(c, s) for c in condition.args)
+    if isinstance(condition, sp.Not):
+        return not _condition(condition.args[0], s)
+    if isinstance(condition, sp.Rel):
+        lhs, rhs = _evaluate(condition.lhs, s), _evaluate(condition.rhs, s)
+        if isinstance(condition, sp.Eq):
+            return lhs == rhs
+        if isinstance(condition, sp.Ne):
+            return lhs != rhs
+        if lhs.imag != 0 or rhs.imag != 0:
+            raise ValueError("complex comparison")
+        a, b = lhs.real, rhs.real
+        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[condition.rel_op]
+    raise _Unsupported

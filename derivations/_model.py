@@ -22,7 +22,9 @@ from ._functions import DerivedFunction, concretize
 from ._losses import Loss, get_loss
 
 ETA = sp.Symbol("eta", positive=True)
-CODEGEN_VERSION = "1"
+# 2: kernels stop on |osc| < tol only where derive(model).oscillation_stops (issue 10)
+# 3: IEEE arithmetic in every kernel (error_model="numpy", x**(-k) printed as 1.0/x**k)
+CODEGEN_VERSION = "3"
 
 
 @dataclass(frozen=True, eq=False)

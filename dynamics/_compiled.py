@@ -72,8 +72,11 @@ def compile_model(model: Model) -> CompiledMap:
     numba_runtime_probe(0.0)  # numba's one-off start-up (~0.3 s), paid even on a warm cache
     runtime_start = time.perf_counter() - start
     start = time.perf_counter()
+    # Warm up at a NaN state, not at θ = 0: a loss singular at s = 0 (log(s)**2, 1/s) would raise there in
+    # numba (x/0.0 under the Python error model of older cached kernels, x**(-2) at x = 0.0 under any model),
+    # while NaN passes every zero-divisor check and the orbit is simply diverged at step 0.
     module.run_trajectory(
-        np.zeros(n), 0.1, 0, 1e-12, 1e8, 1, np.zeros(2, np.int64), np.zeros((2, n)), np.zeros(2), np.zeros(2)
+        np.full(n, np.nan), 0.1, 0, 1e-12, 1e8, 1, np.zeros(2, np.int64), np.zeros((2, n)), np.zeros(2), np.zeros(2)
     )
     seconds = time.perf_counter() - start
     hits = sum(module.run_trajectory.stats.cache_hits.values())

@@ -7,7 +7,8 @@
 * Numeric: bisection on a classifier of the long-run outcome of GD *from this init*: "unstable" when some
   step amplifies the oscillating coordinate, |osc(θ_{k+1})| > |osc(θ_k)| (the orbit leaves linear
   stability and GD goes to the edge of stability or diverges), "stable" when no step of the run does (it
-  converged, or reached ``max_steps`` still contracting). Models without an oscillating coordinate use a
+  converged, or reached ``max_steps`` still contracting). Models without an oscillating coordinate, or whose
+  {osc = 0} is not a set of critical points (``derive(model).oscillation_stops`` false, e.g. ℓ'(0) ≠ 0), use a
   step with η·S(θ_k)/2 > 1 instead. Both ends of the returned bracket were classified by full runs
   (stable at ``lo``, unstable at ``hi``), and (hi − lo) ≤ tol·min(1, hi) (relative and absolute).
 
@@ -25,7 +26,7 @@ import sympy as sp
 from derivations import OUTCOME_CODES, InputError, Model, derive
 
 from ._dyn_kernels import compile_dynamics
-from ._lyapunov import check_count
+from ._trajectory import check_count
 from ._trajectory import check_init
 from ._version import package_version
 
@@ -152,7 +153,9 @@ def critical_step_size(
         raise InputError(f"--tol {tol:g} is below float64 resolution (use ≥ 1e-15)")
     max_steps = check_count(max_steps, "max_steps", 1)
     module = compile_dynamics(model)
-    criterion = 1 if model.oscillating is not None else 0
+    # |osc| growing means leaving the minimiser set only where that set is {osc = 0} (derived); otherwise
+    # (e.g. ℓ'(0) ≠ 0) x grows on its way to xy = s* at any η, so the sharpness criterion is used
+    criterion = 1 if model.oscillating is not None and derive(model).oscillation_stops else 0
     criterion_name = "oscillation_amplified" if criterion else "sharpness_above_2_over_eta"
     names = model.state_names
     init_record = dict(zip(names, map(float, theta0)))

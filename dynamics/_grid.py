@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from derivations import InputError, Model
+from derivations._limits import FLOAT_BYTES, check_memory, check_steps
 from derivations._codegen_grid import DEFAULT_BLOCK, GRID_CODEGEN_VERSION, GRID_STATUS_CODES, MAX_PERIOD, generate_grid_module
 
 from ._compiled import _import_file
@@ -73,17 +74,28 @@ class GridResult:
     tail: np.ndarray = field(repr=False)
 
 
+def _is_count(value, minimum: int) -> bool:
+    """Whether ``value`` is an integer ≥ ``minimum`` (an int, or an integral finite float; no bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return math.isfinite(value) and int(value) == value and value >= minimum
+
+
 def check_grid_options(max_steps, tol, bound, check_every, period_tol, tail) -> None:
-    """InputError unless the grid options are sane."""
-    if isinstance(max_steps, bool) or int(max_steps) != max_steps or max_steps < 0:
+    """InputError unless the grid options are sane (step counts ≤ ``derivations._limits.MAX_STEPS``)."""
+    if not _is_count(max_steps, 0):
         raise InputError(f"max_steps must be a non-negative integer, got {max_steps!r}")
+    check_steps(int(max_steps), "max_steps")
     for name, value in (("tol", tol), ("bound", bound), ("period_tol", period_tol)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        if isinstance(value, bool) or not (isinstance(value, (int, float, np.integer, np.floating))
+                                           and math.isfinite(value) and value > 0):
             raise InputError(f"{name} must be finite and > 0, got {value!r}")
-    if int(check_every) != check_every or check_every < 1:
+    if not _is_count(check_every, 1):
         raise InputError(f"check_every must be a positive integer, got {check_every!r}")
-    if int(tail) != tail or tail < 0:
+    check_steps(int(check_every), "check_every")
+    if not _is_count(tail, 0):
         raise InputError(f"tail must be a non-negative integer, got {tail!r}")
+    check_steps(int(tail), "tail")
 
 
 def grid_run(
@@ -109,8 +121,9 @@ def grid_run(
     next to the sharpness S0 = S(θ0) at the start (> 1: the start lies beyond the edge).
     """
     check_grid_options(max_steps, tol, bound, check_every, period_tol, tail)
-    if int(dense_steps) != dense_steps or dense_steps < 0:
+    if not _is_count(dense_steps, 0):
         raise InputError(f"dense_steps must be a non-negative integer, got {dense_steps!r}")
+    check_steps(int(dense_steps), "dense_steps")
     theta0 = np.ascontiguousarray(theta0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64).reshape(-1)
     n = model.dimension
@@ -120,8 +133,10 @@ def grid_run(
         raise InputError("every step size η must be finite and > 0")
     if not np.all(np.isfinite(theta0)):
         raise InputError("initial states must be finite")
-    module = compile_grid(model, block)
     count = eta.shape[0]
+    check_memory(count * (len(GRID_FIELDS) + n + int(tail) * n) * FLOAT_BYTES,
+                 f"grid_run of {count} points × {n} states (tail {int(tail)})")
+    module = compile_grid(model, block)
     out = {
         "state": np.empty((count, n)),
         "steps": np.empty(count, np.int64),

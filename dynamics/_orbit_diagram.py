@@ -3,7 +3,8 @@
 For each η (one numba call for the whole grid, no per-η Python loop): start at ``init`` (cold) or at the
 previous η's final state (``warm``, unless it diverged), discard ``transient`` steps, record ``keep``
 values of each observable, the Lyapunov exponents over the recorded steps (tangent dynamics + QR; optionally
-also over the end of the transient), and the
+also over the end of the transient; on a periodic orbit, period k found on the recorded states, over the
+largest multiple of k within those steps, so that no partial period biases the mean), and the
 final sharpness S∞. Also the 2/η sharpness equilibrium: η·S∞/2 (1 = exactly at the edge of stability,
 Cohen et al. 2021) and the deficit 2/η − S∞.
 
@@ -21,7 +22,7 @@ import numpy as np
 from derivations import InputError, Model, observable_codes
 
 from ._dyn_kernels import compile_dynamics
-from ._lyapunov import check_count
+from ._trajectory import check_count
 from ._periodic import check_parameter
 from ._trajectory import check_init
 from ._version import package_version
@@ -74,6 +75,10 @@ class OrbitDiagram:
     lyapunov: np.ndarray = field(repr=False)  # (n_eta, n), sorted largest first
     sharpness: np.ndarray = field(repr=False)  # S∞ at the final state
     lyapunov_steps: int = 0
+    # per η: the steps the exponents were averaged over (lyapunov_steps cut to whole periods) and the
+    # period of the recorded states used for that cut (0: none found)
+    lyapunov_steps_used: np.ndarray | None = field(default=None, repr=False)
+    lyapunov_period: np.ndarray | None = field(default=None, repr=False)
     version: str = package_version()
 
     @property
@@ -120,6 +125,9 @@ class OrbitDiagram:
             "lyapunov_steps": self.lyapunov_steps,
             "version": self.version,
         }
+        if self.lyapunov_steps_used is not None:
+            record["lyapunov_steps_used"] = self.lyapunov_steps_used.tolist()
+            record["lyapunov_period"] = self.lyapunov_period.tolist()
         if self.model.get("model") != "custom-map":
             record["sharpness_final"] = self.sharpness.tolist()
             record["eta_sharpness_half"] = self.eta_sharpness_half.tolist()
@@ -149,7 +157,9 @@ def orbit_diagram(
     bound=1e8, lyapunov=True, lyapunov_steps=None, progress=None, chunks=1) -> OrbitDiagram (see module docstring).
 
     ``lyapunov_steps`` (default ``keep``): the exponents average over this many steps, the recorded ones
-    and, when larger than ``keep``, the last ``lyapunov_steps − keep`` of the transient (≤ transient).
+    and, when larger than ``keep``, the last ``lyapunov_steps − keep`` of the transient; more than
+    keep + transient is refused (InputError). On a periodic orbit the mean is over the largest multiple of
+    its period within those steps (``lyapunov_steps_used``, ``lyapunov_period``).
 
     ``chunks`` > 1 splits the grid into that many kernel calls (a warm start carries across them) and
     calls ``progress(done, total)`` after each, for a progress bar."""
@@ -161,7 +171,12 @@ def orbit_diagram(
     keep = check_count(keep, "keep", 1)
     names, codes = resolve_observables(model, observables)
     lyapunov_steps = keep if lyapunov_steps is None else check_count(lyapunov_steps, "lyapunov_steps", 1)
-    extra = min(max(lyapunov_steps - keep, 0), transient)
+    if lyapunov and lyapunov_steps > keep + transient:
+        raise InputError(
+            f"lyapunov_steps = {lyapunov_steps} exceeds keep + transient = {keep + transient}: "
+            "raise --transient or lower --lyapunov-steps"
+        )
+    extra = max(lyapunov_steps - keep, 0) if lyapunov else 0
     if etas.size * keep * len(names) > MAX_VALUES:
         raise InputError(f"too many recorded values ({etas.size}×{keep}×{len(names)} > {MAX_VALUES}): lower --keep or n")
     module = compile_dynamics(model)
@@ -171,13 +186,15 @@ def orbit_diagram(
     status = np.zeros(etas.size, np.int64)
     lyap = np.empty((etas.size, n))
     sharp = np.empty(etas.size)
+    lyap_used = np.zeros(etas.size, np.int64)
+    lyap_period = np.zeros(etas.size, np.int64)
     start = time.perf_counter()
     edges = np.unique(np.linspace(0, etas.size, max(1, min(int(chunks), etas.size)) + 1).astype(int))
     start_state = theta0
     for a, b in zip(edges[:-1], edges[1:]):
         module.orbit_diagram_kernel(
             etas[a:b], start_state, theta0, bool(warm), transient, keep, codes, float(bound), bool(lyapunov), extra,
-            values[a:b], final[a:b], status[a:b], lyap[a:b], sharp[a:b],
+            values[a:b], final[a:b], status[a:b], lyap[a:b], sharp[a:b], lyap_used[a:b], lyap_period[a:b],
         )
         if warm and status[b - 1] == 0:
             start_state = final[b - 1].copy()  # the next chunk's first η starts from this attractor
@@ -208,5 +225,7 @@ def orbit_diagram(
         final=final,
         lyapunov=lyap if lyapunov else np.full_like(lyap, np.nan),
         lyapunov_steps=(keep + extra) if lyapunov else 0,
+        lyapunov_steps_used=lyap_used if lyapunov else None,
+        lyapunov_period=lyap_period if lyapunov else None,
         sharpness=sharp,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import InputError, Model
+from derivations import InputError, Model, parse_real
 
 from ._dyn_kernels import compile_dynamics
 from ._trajectory import check_eta, check_init
@@ -27,6 +27,8 @@ MAX_PERIOD = 64
 
 def check_period(period) -> int:
     """A period 1 ≤ k ≤ 64, else InputError."""
+    if isinstance(period, str) and not (period.strip().isascii() and period.strip().lstrip("+-").isdigit()):
+        raise InputError(f"period must be an integer, got {period!r}")  # int() would take '1_0' and '١'
     try:
         value = int(period)
     except (TypeError, ValueError):
@@ -44,6 +46,8 @@ def check_parameter(model: Model, eta) -> float:
     """η for ``model``: > 0 for a GD model (a step size), any finite number for a custom map."""
     if model.explicit_map is None:
         return check_eta(eta)
+    if isinstance(eta, str):
+        return parse_real(eta, "η")
     try:
         value = float(eta)
     except (TypeError, ValueError):

@@ -3,8 +3,10 @@
 Stopping rules (checked at every step k, in this order):
 
 * diverged: a coordinate is non-finite or |θ_i| > ``bound``;
-* converged: |∇L(θ_k)| < ``tol``, or |osc(θ_k)| < ``tol`` for the model's oscillating coordinate
-  (x for ℓ(x·y): the reference numbers of REFERENCE.md §1 are "run until |x| < 1e-12");
+* converged: |∇L(θ_k)| < ``tol``; or |osc(θ_k)| < ``tol`` for the model's oscillating coordinate, but only
+  where the derivation proves that osc = 0 is a set of critical points (``derive(model).oscillation_stops``:
+  ℓ'(0) = 0 for ℓ(x·y), as for every catalogue loss; the reference numbers of REFERENCE.md §1 are "run
+  until |x| < 1e-12"). A custom loss with ℓ'(0) ≠ 0, e.g. (1 − s)²/2, stops on |∇L| < ``tol`` only;
 * max_steps: k = ``max_steps``.
 
 Recorded every ``stride`` steps (and at the end): state, loss, sharpness S = λ_max(∇²L), and η·S/2,
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import STATUS_CODES, InputError, Model
+from derivations import STATUS_CODES, InputError, Model, derive, parse_real
+from derivations._limits import check_steps
 
 from ._compiled import compile_model
 from ._version import package_version
@@ -86,12 +89,32 @@ class Trajectory:
         return record
 
 
+def _real(value, what: str) -> float:
+    """A float from a number or from text (strict ASCII, :func:`derivations.parse_real`), else InputError."""
+    if isinstance(value, str):
+        return parse_real(value, what)
+    if isinstance(value, bool):
+        raise InputError(f"{what} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number, got {value!r}") from None
+
+
+def check_count(value, what: str, minimum: int = 0) -> int:
+    """A non-negative integer (≥ minimum), else InputError."""
+    try:
+        number = parse_real(value, what) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be an integer, got {value!r}") from None
+    if not math.isfinite(number) or number != int(number) or number < minimum:
+        raise InputError(f"{what} must be an integer ≥ {minimum}, got {value!r}")
+    return check_steps(int(number), what)
+
+
 def check_eta(eta) -> float:
     """Validate a step size: a finite float > 0, else InputError."""
-    try:
-        value = float(eta)
-    except (TypeError, ValueError):
-        raise InputError(f"step size η must be a number, got {eta!r}") from None
+    value = _real(eta, "step size η")
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"step size η must be finite and > 0, got {eta!r}")
     return value
@@ -104,10 +127,18 @@ def check_init(model: Model, init: dict) -> np.ndarray:
     missing = [n for n in names if n not in init]
     if unknown or missing:
         raise InputError(f"init must set exactly {', '.join(names)} (missing: {missing or '-'}, unknown: {unknown or '-'})")
-    values = np.array([float(init[n]) for n in names], dtype=np.float64)
+    values = np.array([_real(init[n], f"init value of {n}") for n in names], dtype=np.float64)
     if not np.all(np.isfinite(values)):
         raise InputError(f"init values must be finite, got {init}")
     return values
+
+
+def convergence_rule(model: Model) -> str:
+    """What the kernels' convergence test measures: "|∇L|", or "|∇L| or |x|" where the oscillating
+    coordinate x may stop a run (its zero set consists of critical points, derived)."""
+    if model.oscillating is not None and model.explicit_map is None and derive(model).oscillation_stops:
+        return f"|∇L| or |{model.oscillating}|"
+    return "|∇L|"
 
 
 def trajectory(
@@ -127,8 +158,7 @@ def trajectory(
     """
     eta = check_eta(eta)
     theta0 = check_init(model, init)
-    if int(max_steps) != max_steps or max_steps < 0:
-        raise InputError(f"max_steps must be a non-negative integer, got {max_steps!r}")
+    max_steps = check_count(max_steps, "max_steps")
     if not (math.isfinite(tol) and tol > 0):
         raise InputError(f"tol must be finite and > 0, got {tol!r}")
     if not (math.isfinite(bound) and bound > 0):
@@ -152,7 +182,7 @@ def trajectory(
     loss_value = float(rec_loss[n_rec - 1])
     sharpness = float(rec_sharpness[n_rec - 1])
     message = {
-        "converged": f"converged after {steps} steps (|∇L| or |oscillating coordinate| < {tol:g})",
+        "converged": f"converged after {steps} steps ({convergence_rule(model)} < {tol:g})",
         "diverged": f"diverged at step {steps} (non-finite or |θ| > {bound:g})",
         "max_steps": f"not converged after max_steps = {max_steps}",
     }[status]

@@ -8,18 +8,14 @@ import sys
 
 import numpy as np
 
-from derivations import InputError, build_model
+from derivations import InputError, build_model, parse_real
 
 
 def parse_number(text: str, what: str) -> float:
-    """A finite float from ``text``, else InputError naming ``what``."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise InputError(f"{what} must be finite, got {text!r}")
-    return value
+    """A finite float from ``text`` (plain ASCII decimal or scientific notation, see
+    :func:`derivations.parse_real`: no ``1_0``, no other scripts' digits, no silent under/overflow), else
+    InputError naming ``what``."""
+    return parse_real(text, what)
 
 
 def parse_count(text, what: str, minimum: int = 0) -> int:

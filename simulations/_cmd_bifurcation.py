@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from derivations import InputError
+from derivations._limits import check_steps
 from dynamics import orbit_diagram
 
 from ._cli_common import _jsonable, check_output_path, parse_assignments, parse_count, parse_number, print_json
@@ -28,7 +29,8 @@ def register(sub) -> None:
     parser.add_argument("--no-lyapunov", action="store_true", help="skip the tangent dynamics")
     parser.add_argument("--lyapunov-steps", default=None,
                         help="average the Lyapunov exponents over this many final steps (default --keep; "
-                             "more than --keep takes the rest from the end of the transient)")
+                             "more than --keep takes the rest from the end of the transient; at most --keep + --transient; "
+                             "on a periodic orbit the mean is over the largest whole number of periods)")
     parser.add_argument("--out", help="write the full result to this .json or .npz file")
     parser.add_argument("--plot", help="write the orbit diagram + Lyapunov (+ η·S∞/2) figure to this PNG")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -45,8 +47,8 @@ def run(args) -> int:
             raise InputError(f"--out must end in .json or .npz, got {args.out!r}")
     if args.plot:
         check_output_path(args.plot)
-    transient = parse_count(args.transient, "--transient")
-    keep = parse_count(args.keep, "--keep", 1)
+    transient = check_steps(parse_count(args.transient, "--transient"), "--transient")  # derivations._limits.MAX_STEPS
+    keep = check_steps(parse_count(args.keep, "--keep", 1), "--keep")
     steps = etas.size * (transient + keep)
     bar, chunks = None, 1
     if steps > 2e7:  # long runs (≳ 0.5 s): a progress bar on stderr, the grid in 20 kernel calls
@@ -63,7 +65,7 @@ def run(args) -> int:
         warm=args.warm,
         bound=parse_number(args.bound, "--bound"),
         lyapunov=not args.no_lyapunov,
-        lyapunov_steps=parse_count(args.lyapunov_steps, "--lyapunov-steps", 1) if args.lyapunov_steps else None,
+        lyapunov_steps=check_steps(parse_count(args.lyapunov_steps, "--lyapunov-steps", 1), "--lyapunov-steps") if args.lyapunov_steps else None,
         progress=(lambda done, total: bar.advance(done - bar.done, note=f"{done}/{total} η")) if bar else None,
         chunks=chunks,
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from derivations import InputError
+from derivations._limits import check_steps
 from dynamics import continue_orbit
 
 from ._cli_common import check_output_path, parse_assignments, parse_count, parse_number, print_json
@@ -51,7 +52,7 @@ def run(args) -> int:
         int(period),
         (lo, hi),
         max_period=parse_count(args.max_period, "--max-period", 1),
-        max_points=parse_count(args.max_points, "--max-points", 2),
+        max_points=check_steps(parse_count(args.max_points, "--max-points", 2), "--max-points", "points"),
     )
     if args.plot:
         from ._figure_bifurcation import plot_continuation

@@ -1,6 +1,7 @@
 """``eoscope critical MODEL --init ...``: the critical step size, symbolic and as a certified bracket."""
 from __future__ import annotations
 
+from derivations._limits import check_steps
 from dynamics import critical_step_size
 
 from ._cli_common import parse_assignments, parse_count, parse_number, print_json
@@ -25,7 +26,7 @@ def run(args) -> int:
         model,
         init,
         tol=parse_number(args.tol, "--tol"),
-        max_steps=parse_count(args.max_steps, "--max-steps", 1),
+        max_steps=check_steps(parse_count(args.max_steps, "--max-steps", 1), "--max-steps"),
         eta_range=parse_eta_range(args.eta_range) if args.eta_range else None,
     )
     if args.json:

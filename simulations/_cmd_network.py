@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from derivations import InputError
+from derivations._limits import check_steps
 
 from ._cli_common import _jsonable, check_output_path, parse_count, parse_number, print_json
 
@@ -41,6 +42,11 @@ def parse_eta_range(text: str, scale: str = "linear") -> np.ndarray:
         count = parse_number(parts[2], "--eta count")
         if count != int(count) or count < 1:
             raise InputError(f"--eta {text!r}: empty η range (count must be an integer ≥ 1)")
+        from ._network import MAX_ETAS, MAX_RECORDS
+
+        if count > MAX_ETAS:  # before np.linspace allocates
+            raise InputError(f"--eta {text!r}: {int(count)} step sizes exceed the limit of {MAX_ETAS} "
+                             f"(each keeps ≥ 2 history records of the {MAX_RECORDS} allowed)")
         if hi < lo:
             raise InputError(f"--eta {text!r}: empty η range (stop < start)")
         if count > 1 and hi == lo:
@@ -78,7 +84,7 @@ def run(args) -> int:
     steps_factor = parse_number(args.steps_factor, "--steps-factor")
     if steps_factor <= 0:
         raise InputError(f"--steps-factor must be > 0, got {args.steps_factor!r}")
-    record_every = parse_count(args.record_every, "--record-every", 1)
+    record_every = check_steps(parse_count(args.record_every, "--record-every", 1), "--record-every")
     if args.plot:
         check_output_path(args.plot)
     if args.out:

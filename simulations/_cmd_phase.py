@@ -13,6 +13,7 @@ import sys
 import time
 
 from derivations import InputError
+from derivations._limits import check_steps
 
 from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_count, parse_number, print_json
 from ._progress import Progress
@@ -37,7 +38,7 @@ def register(sub) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing store")
     parser.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786")
     parser.add_argument("--max-steps", default="20000", help="step limit per point (default 20000)")
-    parser.add_argument("--tol", default="1e-12", help="convergence tolerance on |∇L| or |oscillating coordinate|")
+    parser.add_argument("--tol", default="1e-12", help="convergence tolerance on |∇L| (also on |oscillating coordinate| where its zero set is derived to consist of critical points, e.g. ℓ'(0) = 0)")
     parser.add_argument("--bound", default="1e8", help="divergence bound on |θ_i|")
     parser.add_argument("--tail", default="0", help="also store the K states continuing from each final state")
     parser.add_argument("--tile-points", default="32768", help="points per stored tile (zarr chunk), default 2^15")
@@ -84,10 +85,10 @@ def run(args) -> int:
 
     model = model_from_args(args)
     options = {
-        "max_steps": parse_count(args.max_steps, "--max-steps"),
+        "max_steps": check_steps(parse_count(args.max_steps, "--max-steps"), "--max-steps"),
         "tol": parse_number(args.tol, "--tol"),
         "bound": parse_number(args.bound, "--bound"),
-        "tail": parse_count(args.tail, "--tail"),
+        "tail": check_steps(parse_count(args.tail, "--tail"), "--tail"),
     }
     axes = axes_from_args(args)
     axis_scales = axis_scales_from_args(args, axes)
@@ -95,7 +96,7 @@ def run(args) -> int:
     if tile_points < 1:
         raise InputError("--tile-points must be ≥ 1")
     plan = plan_sweep(model, args.eta, axes, eta_scale=args.eta_scale, options=options, tile_points=tile_points,
-                      eta_unit=args.eta_unit, axis_scales=axis_scales)
+                      eta_unit=args.eta_unit, axis_scales=axis_scales, store=args.out)
     check_store_path(args.out, args.resume, args.overwrite)
     if args.plot:
         check_output_path(args.plot)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from derivations._limits import check_steps
 from dynamics import trajectory
 
 from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_assignments, parse_count, parse_number, print_json
@@ -14,7 +15,7 @@ def register(sub) -> None:
     parser.add_argument("--eta", required=True, help="step size η > 0")
     parser.add_argument("--init", required=True, help="initial state, e.g. x=0.1,y=5.4")
     parser.add_argument("--max-steps", default="1000000", help="step limit (default 10^6)")
-    parser.add_argument("--tol", default="1e-12", help="convergence tolerance on |∇L| or |oscillating coordinate|")
+    parser.add_argument("--tol", default="1e-12", help="convergence tolerance on |∇L| (also on |oscillating coordinate| where its zero set is derived to consist of critical points, e.g. ℓ'(0) = 0)")
     parser.add_argument("--bound", default="1e8", help="divergence bound on |θ_i|")
     parser.add_argument("--plot", help="write the four-panel trajectory figure to this PNG")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -25,7 +26,7 @@ def run(args) -> int:
     model = model_from_args(args)
     eta = parse_number(args.eta, "--eta")
     init = parse_assignments(args.init, "--init")
-    max_steps = parse_count(args.max_steps, "--max-steps")
+    max_steps = check_steps(parse_count(args.max_steps, "--max-steps"), "--max-steps")  # derivations._limits.MAX_STEPS
     if args.plot:
         check_output_path(args.plot)
     result = trajectory(

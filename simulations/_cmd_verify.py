@@ -46,7 +46,8 @@ def run(args) -> int:
         write_text_atomically(args.write_docs, registry.claims_markdown())
         print(args.write_docs)
         return 0
-    loss = get_loss(args.loss or (None if args.loss_expr else registry.DEFAULT_LOSS), args.loss_expr)
+    loss = get_loss(args.loss or (None if args.loss_expr else registry.DEFAULT_LOSS), args.loss_expr,
+                    require_smooth=False)  # a non-smooth loss makes claims not checkable, with the reason
     if args.latex:
         check_output_path(args.latex, "--latex")
     user_ids = []

@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit, prange
 
 from derivations import InputError
+from derivations._limits import check_steps, sci
 
 from dynamics import package_version
 
@@ -306,6 +307,7 @@ def _accuracy(xs, prefix, y, a_minus, a_plus, b):
 # ---------------------------------------------------------------------------------------------- API
 
 MAX_RECORDS = 20_000_000  # history rows over all η (≈ 1 GB)
+MAX_ETAS = MAX_RECORDS // 2  # step sizes per sweep: each keeps at least 2 history rows
 BATCHES = 4  # the sweep runs in this many parallel calls, so a progress bar can advance between them
 
 
@@ -475,12 +477,19 @@ def network_sweep(
         data = make_data(d, n, lam, seed, n_test)
     if not (math.isfinite(steps_factor) and steps_factor > 0):
         raise InputError(f"steps_factor must be finite and > 0, got {steps_factor!r}")
-    if int(record_every) != record_every or record_every < 1:
+    if isinstance(record_every, bool) or not isinstance(record_every, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(record_every) or int(record_every) != record_every or record_every < 1:
         raise InputError(f"record_every must be an integer ≥ 1, got {record_every!r}")
-    record_every = int(record_every)
-    steps = np.ceil(steps_factor / etas).astype(np.int64)
-    if steps.max() > max_steps:
-        raise InputError(f"η = {etas.min():g} needs {steps.max()} steps > max_steps = {max_steps}; raise η or max_steps")
+    record_every = check_steps(int(record_every), "record_every")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(max_steps) or int(max_steps) != max_steps or max_steps < 1:
+        raise InputError(f"max_steps must be an integer ≥ 1, got {max_steps!r}")
+    max_steps = check_steps(int(max_steps), "max_steps")
+    needed = np.ceil(steps_factor / etas)  # float64: checked before the cast to int64 (1e300/η would wrap)
+    if not np.all(np.isfinite(needed)) or needed.max() > max_steps:
+        raise InputError(f"η = {etas.min():g} needs {sci(float(needed.max()))} steps > max_steps = {sci(max_steps)}; "
+                         f"raise η or max_steps")
+    steps = needed.astype(np.int64)
     init = dict(init) if init is not None else initial_state(data.d, seed)
     if set(init) != {"a_minus", "a_plus", "b"} or not all(math.isfinite(float(v)) for v in init.values()):
         raise InputError(f"init must set finite a_minus, a_plus, b; got {init}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -86,6 +87,8 @@ class Axis:
 def parse_axis(text, what: str, scale: str = "linear", positive: bool = False) -> Axis:
     """``"a:b:n"`` or ``"v"`` → Axis; InputError for a > b, n ≤ 0, non-numbers, non-positive values when
     ``positive`` (η), or a log scale through values ≤ 0."""
+    from derivations import parse_real  # strict ASCII numbers (no '1_0', no '١'), no silent under/overflow
+
     if isinstance(text, Axis):
         axis = text
     else:
@@ -98,20 +101,14 @@ def parse_axis(text, what: str, scale: str = "linear", positive: bool = False) -
             raise InputError(f"{what} must be a:b:n or a number, got {text!r}")
         numbers = []
         for part in parts[:2]:
-            try:
-                value = float(part)
-            except ValueError:
-                raise InputError(f"{what}: {part.strip()!r} is not a number (expected a:b:n)") from None
-            if not math.isfinite(value):
-                raise InputError(f"{what}: {part.strip()!r} is not finite")
-            numbers.append(value)
+            numbers.append(parse_real(part, what))
         if len(parts) == 1:
             axis = Axis(numbers[0], numbers[0], 1, scale)
         else:
-            try:
-                num = int(parts[2])
-            except ValueError:
-                raise InputError(f"{what}: point count {parts[2].strip()!r} is not an integer (expected a:b:n)") from None
+            count = parts[2].strip(" \t\r\n")
+            if not (count.isascii() and count.lstrip("+-").isdigit()):  # int() would take '1_0' and '١'
+                raise InputError(f"{what}: point count {parts[2].strip()!r} is not an integer (expected a:b:n)")
+            num = int(count)
             axis = Axis(numbers[0], numbers[1], num, scale)
     if scale not in ("linear", "log"):
         raise InputError(f"{what}: scale must be linear or log, got {scale!r}")
@@ -315,7 +312,7 @@ def _check_sweep_size(model: Model, axes: dict, opts: dict, tile, tile_points, s
         return
     check_memory(math.prod(tile) * working, f"one tile of {math.prod(tile)} points{tail_text}")
     path = Path(store).expanduser().absolute()
-    if not path.exists():  # resume/overwrite of an existing store: its space is reused
+    if not path.exists() and os.access(path.parent, os.W_OK):  # else the store-path checks refuse it, or it is reused
         check_disk(points * stored, path.parent, f"the store of {points} points ({grid}{tail_text}, "
                                                   f"{human_bytes(stored)} per point)")
 
