@@ -147,6 +147,8 @@ def _sharpness_source(args: str, n: int) -> str:
     return (
         f"@njit(cache=True)\ndef sharpness({args}):\n"
         f"    h = hessian({args})\n    m = np.empty(({n}, {n}))\n{fill}\n"
+        "    if not np.all(np.isfinite(m)):  # a non-finite state (divergence, a singular loss): no eigenvalue\n"
+        "        return np.nan\n"
         "    return np.linalg.eigvalsh(m)[-1]\n"
     )
 

@@ -12,6 +12,7 @@ from dynamics import orbit_diagram
 
 from ._cli_common import _jsonable, check_output_path, parse_assignments, parse_count, parse_number, print_json
 from ._cli_dynamics import add_model_or_map_arguments, model_or_map_from_args, parse_eta_grid
+from ._output_paths import atomic_output, write_text_atomically
 
 
 def register(sub) -> None:
@@ -74,21 +75,21 @@ def run(args) -> int:
     record = result.to_dict()
     if args.out:
         if args.out.endswith(".json"):
-            with open(args.out, "w") as handle:
-                json.dump(_jsonable(record), handle, allow_nan=False)
+            write_text_atomically(args.out, json.dumps(_jsonable(record), allow_nan=False))
         else:
-            np.savez_compressed(
-                args.out,
-                eta=result.eta,
-                values=result.values,
-                observables=np.array(result.observables),
-                diverged=result.diverged,
-                final=result.final,
-                lyapunov=result.lyapunov,
-                sharpness_final=result.sharpness,
-                period_estimate=result.periods(),
-                manifest=json.dumps(_jsonable({k: v for k, v in record.items() if k not in ("values", "final")})),
-            )
+            with atomic_output(args.out) as temporary:
+                np.savez_compressed(
+                    temporary,
+                    eta=result.eta,
+                    values=result.values,
+                    observables=np.array(result.observables),
+                    diverged=result.diverged,
+                    final=result.final,
+                    lyapunov=result.lyapunov,
+                    sharpness_final=result.sharpness,
+                    period_estimate=result.periods(),
+                    manifest=json.dumps(_jsonable({k: v for k, v in record.items() if k not in ("values", "final")})),
+                )
     if args.plot:
         from ._figure_bifurcation import plot_orbit_diagram
 

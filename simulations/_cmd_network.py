@@ -11,6 +11,7 @@ from derivations import InputError
 from derivations._limits import check_steps
 
 from ._cli_common import _jsonable, check_output_path, parse_count, parse_number, print_json
+from ._output_paths import write_text_atomically
 
 
 def register(sub) -> None:
@@ -104,8 +105,7 @@ def run(args) -> int:
     result = {"inputs": sweep.inputs(), "status": sweep.status, "message": sweep.message, "records": records}
     if args.out:
         full = dict(result, histories=[sweep.history(i) for i in range(len(etas))])
-        with open(args.out, "w") as handle:
-            json.dump(_jsonable(full), handle, allow_nan=False)
+        write_text_atomically(args.out, json.dumps(_jsonable(full), allow_nan=False))
     if args.plot:
         from ._figure_network import plot_network
 

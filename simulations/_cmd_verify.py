@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 from derivations import get_loss
 
 from ._cli_common import check_output_path, print_json
+from ._output_paths import write_text_atomically
 from ._progress import Progress
 
 DEFAULT_DOCS = os.path.join("docs", "claims.md")
@@ -104,17 +104,3 @@ def print_table(results, loss, stream=None) -> None:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= STATEMENT_WIDTH else text[: STATEMENT_WIDTH - 1] + "…"
-
-
-def write_text_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder (never half-written)."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".eoscope-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -18,11 +18,16 @@ The ownership marker itself is read by :mod:`simulations._store`.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import os
+import secrets
 from pathlib import Path
 
 from derivations import InputError
 
+MAX_NAME_BYTES = 200  # a file name's limit is 255 bytes; eoscope's temporary siblings add ".<name>.new-<random>"
 MARKER_FOLDER = ".eoscope"
 MARKER_NAME = "store.json"
 PSEUDO_FILE_SYSTEMS = frozenset({
@@ -75,51 +80,86 @@ def _protected_folders() -> dict[Path, str]:
     return protected
 
 
+def physical_path(path, what: str, expand_user: bool = True) -> Path:
+    """The absolute path the kernel means by ``path`` (``..`` taken after the links before it, as the kernel
+    does), its final component left unresolved; InputError when that final component is a symbolic link."""
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise InputError(f"{what}: empty path")
+    if "\0" in str(text):
+        raise InputError(f"{what}: the path contains a NUL character")
+    given = os.path.expanduser(text) if expand_user else text
+    head, tail = os.path.split(given.rstrip("/") or "/")
+    if tail in ("", ".", ".."):
+        return Path(os.path.realpath(given))
+    physical = Path(os.path.realpath(head or ".")) / tail
+    if len(os.fsencode(tail)) > MAX_NAME_BYTES:
+        raise InputError(f"{what}: the name {tail[:40]!r}… is longer than {MAX_NAME_BYTES} bytes")
+    if os.path.islink(physical):
+        raise InputError(f"{what}: {physical} is a symbolic link; give the path it points to")
+    return physical
+
+
+def _guarded(check):
+    """Turn an OSError or ValueError of a path check (EACCES, ENAMETOOLONG, a NUL byte) into InputError."""
+    signature = inspect.signature(check)
+
+    @functools.wraps(check)
+    def checked(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except InputError:
+            raise
+        except (OSError, ValueError) as exc:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputError(f"{bound.arguments['what']}: cannot use {os.fspath(bound.arguments['path'])!r}: {reason}") from None
+    return checked
+
+
+@_guarded
 def check_store_target(path, resume: bool = False, overwrite: bool = False, what: str = "--out") -> Path:
     """check_store_target(path, resume=False, overwrite=False) -> absolute Path
 
     Every refusal of the module docstring, as InputError with one line; touches nothing. A returned path
     either does not exist (a new store goes there) or is a folder carrying eoscope's marker (the caller
-    still verifies the marker's content and the folder's inventory before writing or deleting).
+    still verifies the marker's content and the folder's inventory, under the store's lock, before writing
+    or deleting).
     """
     if resume and overwrite:
         raise InputError(f"{what}: give --resume or --overwrite, not both")
-    text = os.fspath(path)
-    if not str(text).strip():
-        raise InputError(f"{what}: empty path")
-    given = Path(text).expanduser()
-    absolute = Path(os.path.abspath(given))
-    if given.is_symlink():
-        raise InputError(f"{what}: {absolute} is a symbolic link; give the folder it points to")
-    resolved = Path(os.path.realpath(absolute))
-    why = _protected_folders().get(resolved)
+    target = physical_path(path, what)
+    why = _protected_folders().get(target)
     if why is not None:
-        raise InputError(f"{what}: {absolute} is {why}; eoscope never writes a store there (give a new folder, e.g. run.zarr)")
-    folder = resolved.parent
+        raise InputError(f"{what}: {target} is {why}; eoscope never writes a store there (give a new folder, e.g. run.zarr)")
+    folder = target.parent
     if not folder.is_dir():
         raise InputError(f"{what}: folder {folder} does not exist")
-    kind = _mount_type(resolved)
+    kind = _mount_type(target)
     if kind in PSEUDO_FILE_SYSTEMS:
-        raise InputError(f"{what}: {absolute} is on a {kind} pseudo file system")
-    for ancestor in resolved.parents:
+        raise InputError(f"{what}: {target} is on a {kind} pseudo file system")
+    for ancestor in target.parents:
         if marker_path(ancestor).exists() or (ancestor / "zarr.json").exists():
-            raise InputError(f"{what}: {absolute} is inside the store {ancestor}")
+            raise InputError(f"{what}: {target} is inside the store {ancestor}")
     if _is_read_only(folder):
         raise InputError(f"{what}: folder {folder} is on a read-only file system")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"{what}: folder {folder} is not writable")
-    if not (absolute.exists() or absolute.is_symlink()):
-        return absolute
-    if not absolute.is_dir():
-        raise InputError(f"{what}: {absolute} exists and is not a folder; not touching it")
-    if not marker_path(absolute).is_file():
-        raise InputError(f"{what}: {absolute} exists and is not an eoscope store (no {MARKER_FOLDER}/{MARKER_NAME}); "
+    if not os.path.lexists(target):
+        return target
+    if not target.is_dir():
+        raise InputError(f"{what}: {target} exists and is not a folder; not touching it")
+    if os.stat(target).st_dev != os.stat(folder).st_dev:
+        raise InputError(f"{what}: {target} is a mount point; eoscope does not replace or resume it")
+    if not marker_path(target).is_file():
+        raise InputError(f"{what}: {target} exists and is not an eoscope store (no {MARKER_FOLDER}/{MARKER_NAME}); "
                          "eoscope replaces or resumes only stores it made, so it is left untouched")
     if not (resume or overwrite):
-        raise InputError(f"{what}: {absolute} exists (use --resume to finish it or --overwrite to replace it)")
-    if not os.access(absolute, os.W_OK | os.X_OK):
-        raise InputError(f"{what}: {absolute} is not writable")
-    return absolute
+        raise InputError(f"{what}: {target} exists (use --resume to finish it or --overwrite to replace it)")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise InputError(f"{what}: {target} is not writable")
+    return target
 
 
 def _check_folder_writable(folder: Path, what: str) -> None:
@@ -132,38 +172,33 @@ def _check_folder_writable(folder: Path, what: str) -> None:
         raise InputError(f"{what}: folder {folder} is not writable")
 
 
+@_guarded
 def check_output_file(path, what: str = "--plot") -> str:
     """check_output_file(path, what="--plot") -> path
 
     InputError (touching nothing) unless ``path`` names a file eoscope may write: its folder exists and is
-    writable on a real, writable file system; the path is not a folder, a link or inside a sweep store."""
-    text = os.fspath(path)
-    if not str(text).strip():
-        raise InputError(f"{what}: empty path")
-    given = Path(text).expanduser()
-    absolute = Path(os.path.abspath(given))
-    if given.is_symlink():
-        raise InputError(f"{what}: {absolute} is a symbolic link; give a plain file path")
-    if absolute.is_dir():
-        raise InputError(f"{what}: {absolute} is a folder; give a file name")
-    if absolute.exists() and not absolute.is_file():
-        raise InputError(f"{what}: {absolute} exists and is not a regular file")
-    folder = absolute.parent
+    writable on a real, writable file system; the path is not a folder, a link or inside a sweep store.
+    ``~`` is not expanded (the path is checked exactly as it will be written)."""
+    target = physical_path(path, what, expand_user=False)
+    if target.is_dir():
+        raise InputError(f"{what}: {target} is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        raise InputError(f"{what}: {target} exists and is not a regular file")
+    folder = target.parent
     if not folder.is_dir():
         raise InputError(f"{what}: folder {folder} does not exist")
-    resolved = Path(os.path.realpath(folder))
-    for ancestor in (resolved, *resolved.parents):
+    for ancestor in (folder, *folder.parents):
         if marker_path(ancestor).exists():
-            raise InputError(f"{what}: {absolute} is inside the store {ancestor}")
-    _check_folder_writable(resolved, what)
-    return text
+            raise InputError(f"{what}: {target} is inside the store {ancestor}")
+    _check_folder_writable(folder, what)
+    return os.fspath(path)
 
 
+@_guarded
 def check_output_folder(path, what: str = "--out") -> Path:
     """check_output_folder(path) -> Path: a folder eoscope may write files into (created if missing, with
     its parents); refused: /, a pseudo or read-only file system, an existing non-folder, a store."""
-    given = Path(os.fspath(path)).expanduser()
-    absolute = Path(os.path.abspath(given))
+    absolute = Path(os.path.abspath(os.fspath(path)))  # not expanded: checked exactly as it will be created
     resolved = Path(os.path.realpath(absolute))
     if resolved == Path("/"):
         raise InputError(f"{what}: eoscope does not write into the root folder")
@@ -177,3 +212,25 @@ def check_output_folder(path, what: str = "--out") -> Path:
         raise InputError(f"{what}: {existing} is not a folder")
     _check_folder_writable(existing, what)
     return absolute
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """``with atomic_output(path) as temporary: write to temporary`` — then renamed onto ``path``, so that an
+    error or a kill never leaves ``path`` half-written. The temporary file sits in the same folder, ends in
+    the same suffix (writers that infer a format from it keep working) and is removed on failure."""
+    path = Path(os.fspath(path))
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp{path.suffix}")
+    try:
+        yield str(temporary)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def write_text_atomically(path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_output`."""
+    with atomic_output(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)

@@ -1,32 +1,31 @@
-"""The sweep store on disk: ownership marker, writer lock, per-tile checksums, safe replace and repair.
+"""The sweep store on disk: ownership marker, per-tile checksums, inventory, safe replace and repair.
 
 Layout of a store folder ``run.zarr``::
 
-    zarr.json, <variable>/zarr.json, <variable>/c/...   the zarr v3 group (see simulations._sweep)
-    .eoscope/store.json                                 ownership marker: format, random store id, manifest
-    .eoscope/lock                                       the writing process (pid, its start time, host)
-    .eoscope/tiles/<i>_<j>...                           SHA-256 of a finished tile's stored values
+    zarr.json, <array>/zarr.json, <array>/c/<i>/<j>/...   the zarr v3 group (see simulations._sweep_store)
+    .eoscope/store.json                                    ownership marker: format, random store id, manifest
+    .eoscope/lock                                          the writer lock (simulations._store_lock)
+    .eoscope/tiles/<i>_<j>...                              SHA-256 of a finished tile's stored values
 
 Rules (eoscope deletes only what it can prove it wrote):
 
 * A store is recognised by its marker alone (``zarr.json`` may be torn). ``--overwrite`` replaces only a
-  recognised store whose every file is one eoscope writes: the new empty store is built in a temporary
-  sibling, the old one renamed aside, the new one renamed in, then the old one's files removed one by one.
-* ``--resume`` rebuilds any missing or garbled metadata from the marker's manifest, re-reads every tile that
-  has a checksum record, recomputes those whose values no longer match (truncated, missing or edited chunks)
-  and never removes a file it did not write (a user's file inside the store stays where it is).
-* One writer at a time: ``.eoscope/lock`` is created exclusively; a second run exits 2 naming the first;
-  a lock whose process is gone (or whose pid now belongs to another process) is taken over.
+  recognised store whose every file *and folder* is one eoscope writes (:func:`foreign_entries`): the new
+  empty store is built in a temporary sibling, the old one renamed aside, the new one renamed in (never over
+  anything: ``renameat2(RENAME_NOREPLACE)``), then the old one's files removed one by one, its marker last.
+* ``--resume`` rebuilds missing or garbled metadata from the marker's manifest and never removes a file it
+  did not write; it refuses a store holding symbolic links (it would write through them).
 """
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
@@ -35,12 +34,13 @@ import numpy as np
 from derivations import InputError
 
 from ._output_paths import MARKER_FOLDER, MARKER_NAME, marker_path
+from ._store_lock import LOCK_NAME, StoreLock
 
 STORE_FORMAT = "eoscope-sweep-store/1"
-LOCK_NAME = "lock"
 TILES_FOLDER = "tiles"
-_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.partial$")  # zarr's LocalStore temporary files
-_OWN_TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}$")  # ours (atomic writes below)
+_TILE_KEY = re.compile(r"\d+(_\d+)*")
+_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.partial")  # zarr's LocalStore: <key stem>.<uuid hex>.partial
+_OWN_TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{16}")  # ours: <name>.tmp-<hex> (atomic writes below)
 
 
 # ---------------------------------------------------------------- marker
@@ -56,9 +56,16 @@ def read_marker(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{path}: its marker {MARKER_FOLDER}/{MARKER_NAME} cannot be read ({type(exc).__name__}); "
                          "the store is not recognised and is left untouched") from None
-    if not isinstance(data, dict) or data.get("format") != STORE_FORMAT or not isinstance(data.get("manifest"), dict) \
-            or not isinstance(data.get("store_id"), str):
-        raise InputError(f"{path}: its marker is not an {STORE_FORMAT} marker; the store is left untouched")
+    manifest = data.get("manifest") if isinstance(data, dict) else None
+    grid = manifest.get("grid") if isinstance(manifest, dict) else None
+    well_formed = (
+        isinstance(data, dict) and data.get("format") == STORE_FORMAT and isinstance(data.get("store_id"), str)
+        and isinstance(grid, dict) and isinstance(grid.get("dims"), list) and isinstance(grid.get("coords", {}), dict)
+        and isinstance(manifest.get("variables"), list)
+        and all(isinstance(n, str) for n in grid["dims"] + list(grid.get("coords", {})) + manifest["variables"])
+    )
+    if not well_formed:
+        raise InputError(f"{path}: its marker is not a well-formed {STORE_FORMAT} marker; the store is left untouched")
     return data
 
 
@@ -66,7 +73,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + f".tmp-{secrets.token_hex(8)}")
     try:
-        with open(temporary, "wb") as handle:
+        with open(temporary, "xb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -83,90 +90,10 @@ def _write_marker(folder: Path, manifest: dict) -> str:
     return store_id
 
 
-# ---------------------------------------------------------------- lock
-
-
-def _process_start(pid: int) -> str | None:
-    """The kernel's start time of process ``pid`` (Linux), to tell a reused pid from the original one."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _alive(lock: dict) -> bool:
-    pid = lock.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if lock.get("host") not in (None, socket.gethostname()):
-        return True  # another machine's process: cannot tell, so never take it over
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    start = lock.get("start")
-    return start is None or _process_start(pid) in (None, start)
-
-
-class StoreLock:
-    """The exclusive writer lock ``.eoscope/lock`` of a store (a context manager)."""
-
-    def __init__(self, store: Path):
-        self.store = Path(store)
-        self.path = self.store / MARKER_FOLDER / LOCK_NAME
-        self.token = secrets.token_hex(8)
-        self.held = False
-
-    def _content(self) -> bytes:
-        pid = os.getpid()
-        return json.dumps({"pid": pid, "start": _process_start(pid), "host": socket.gethostname(),
-                           "token": self.token}).encode("utf-8")
-
-    def acquire(self) -> "StoreLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if holder is not None and _alive(holder):
-                    raise InputError(f"{self.store} is being written by process {holder.get('pid')} on "
-                                     f"{holder.get('host')} (lock {self.path}); wait for it or stop it first") from None
-                stale = self.path.with_name(LOCK_NAME + f".tmp-{secrets.token_hex(8)}")
-                try:  # take the stale lock over: move it aside (atomic: one taker wins), then retry
-                    os.rename(self.path, stale)
-                    stale.unlink()
-                except FileNotFoundError:
-                    pass
-                continue
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(self._content())
-            self.held = True
-            return self
-        raise InputError(f"{self.store}: could not take the writer lock {self.path}")
-
-    def _holder(self) -> dict | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else None
-        except (OSError, ValueError, UnicodeDecodeError):
-            return None  # torn lock: its writer died while writing it
-
-    def release(self) -> None:
-        if self.held:
-            holder = self._holder()
-            if holder is not None and holder.get("token") == self.token:
-                self.path.unlink(missing_ok=True)
-            self.held = False
-
-    def __enter__(self):
-        return self.acquire() if not self.held else self
-
-    def __exit__(self, *exc):
-        self.release()
+def store_arrays(manifest: dict) -> set:
+    """The names of the zarr arrays a store with this (validated) manifest holds."""
+    grid = manifest["grid"]
+    return set(grid["dims"]) | set(grid.get("coords", {})) | set(manifest["variables"]) | {"tile_done"}
 
 
 # ---------------------------------------------------------------- tiles
@@ -177,10 +104,13 @@ def tile_key(index: tuple) -> str:
 
 
 def tile_digest(values: dict, dtypes: dict) -> str:
-    """SHA-256 over a tile's stored values (name, dtype, shape, bytes; variables in sorted order)."""
+    """SHA-256 over a tile's values (name, dtype, shape, bytes; variables in sorted order), NaNs made canonical
+    (zarr reads a chunk it skipped as all-fill back as +NaN, whatever NaN was written)."""
     digest = hashlib.sha256()
     for name in sorted(values):
         array = np.ascontiguousarray(values[name], dtype=dtypes[name])
+        if array.dtype.kind == "f":
+            array = np.where(np.isnan(array), np.nan, array)
         digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
@@ -200,7 +130,7 @@ def recorded_tiles(store: Path) -> dict:
     records = {}
     if folder.is_dir():
         for item in folder.iterdir():
-            if item.is_file() and re.fullmatch(r"\d+(_\d+)*", item.name):
+            if item.is_file() and _TILE_KEY.fullmatch(item.name):
                 try:
                     records[item.name] = item.read_text(encoding="ascii").strip()
                 except (OSError, UnicodeDecodeError):
@@ -211,59 +141,105 @@ def recorded_tiles(store: Path) -> dict:
 # ---------------------------------------------------------------- inventory and removal
 
 
-def _is_own_file(relative: Path, arrays: set) -> bool:
-    """Whether ``relative`` (inside a store) is a file eoscope or zarr writes for the arrays ``arrays``."""
-    parts = relative.parts
-    name = parts[-1]
-    if _PARTIAL.search(name) or _OWN_TEMPORARY.search(name):
-        return len(parts) == 1 or parts[0] in arrays or parts[0] == MARKER_FOLDER
-    if parts == ("zarr.json",):
+def _is_own_folder(parts: tuple, arrays: set) -> bool:
+    """Whether the folder ``parts`` (relative to a store) is one eoscope or zarr creates."""
+    if parts in ((), (MARKER_FOLDER,), (MARKER_FOLDER, TILES_FOLDER)):
         return True
-    if parts[0] == MARKER_FOLDER:
-        return parts in ((MARKER_FOLDER, MARKER_NAME), (MARKER_FOLDER, LOCK_NAME)) or (
-            len(parts) == 3 and parts[1] == TILES_FOLDER and re.fullmatch(r"\d+(_\d+)*", name) is not None)
-    if parts[0] not in arrays:
+    if not parts or parts[0] not in arrays:
         return False
-    if len(parts) == 2:
-        return name == "zarr.json"
-    return parts[1] == "c" and all(p.isdigit() for p in parts[2:])
+    return len(parts) == 1 or (parts[1] == "c" and all(p.isdigit() for p in parts[2:]))
 
 
-def foreign_files(store: Path, arrays: set) -> list[str]:
-    """Files (and links, and other non-folders) in ``store`` that eoscope did not write."""
+def _is_own_file(parts: tuple, arrays: set) -> bool:
+    """Whether the file ``parts`` (relative to a store) is one eoscope or zarr writes for ``arrays``."""
+    folder, name = parts[:-1], parts[-1]
+    if not _is_own_folder(folder, arrays):
+        return False
+    if folder == (MARKER_FOLDER,):
+        return name in (MARKER_NAME, LOCK_NAME) or re.fullmatch(re.escape(MARKER_NAME) + _OWN_TEMPORARY.pattern, name) is not None
+    if folder == (MARKER_FOLDER, TILES_FOLDER):
+        return re.fullmatch(_TILE_KEY.pattern + f"({_OWN_TEMPORARY.pattern})?", name) is not None
+    if len(folder) <= 1:  # the group's or an array's metadata, or zarr's temporary copy of it
+        return name == "zarr.json" or re.fullmatch("zarr" + _PARTIAL.pattern, name) is not None
+    return re.fullmatch(r"\d+(" + _PARTIAL.pattern + ")?", name) is not None  # a chunk, or zarr's temporary one
+
+
+def foreign_entries(store: Path, arrays: set) -> list[str]:
+    """Everything in ``store`` eoscope did not create: files, folders, links (never followed), others."""
     found = []
     for folder, dirs, files in os.walk(store):
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
-            relative = Path(os.path.relpath(os.path.join(folder, name), store))
-            if os.path.islink(os.path.join(folder, name)) or not _is_own_file(relative, arrays):
-                found.append(str(relative))
+        base = Path(os.path.relpath(folder, store)).parts if folder != str(store) else ()
+        for name in sorted(dirs):
+            full = os.path.join(folder, name)
+            if os.path.islink(full) or not _is_own_folder(base + (name,), arrays):
+                found.append(os.path.join(*base, name) + ("" if os.path.islink(full) else "/"))
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d)) and _is_own_folder(base + (d,), arrays)]
+        for name in files:
+            full = os.path.join(folder, name)
+            if os.path.islink(full) or not os.path.isfile(full) or not _is_own_file(base + (name,), arrays):
+                found.append(os.path.join(*base, name))
+    return sorted(found)
+
+
+def links_inside(store: Path) -> list[str]:
+    """Symbolic links anywhere in ``store`` (not followed)."""
+    found = []
+    for folder, dirs, files in os.walk(store):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(folder, name)):
+                found.append(os.path.relpath(os.path.join(folder, name), store))
     return sorted(found)
 
 
 def remove_own_store(store: Path, arrays: set) -> list[str]:
-    """Remove the files eoscope wrote in ``store``, then its folders once empty; returns what stayed."""
-    for folder, dirs, files in os.walk(store, topdown=False):
+    """Remove the files and folders eoscope created in ``store``, its marker last (until then the folder stays
+    recognisable), never following a link; returns what stayed (entries eoscope did not create)."""
+    marker = marker_path(store)
+    for folder, _, files in os.walk(store, topdown=False):  # links to folders are listed, never entered
+        base = Path(os.path.relpath(folder, store)).parts if folder != str(store) else ()
+        if not _is_own_folder(base, arrays):
+            continue
         for name in files:
             full = os.path.join(folder, name)
-            relative = Path(os.path.relpath(full, store))
-            if not os.path.islink(full) and _is_own_file(relative, arrays):
+            if full != str(marker) and not os.path.islink(full) and _is_own_file(base + (name,), arrays):
                 os.unlink(full)
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass  # not empty: something we did not write is still there
-    return foreign_files(store, arrays) if store.exists() else []
-
-
-def store_arrays(manifest: dict) -> set:
-    """The names of the zarr arrays a store with this manifest holds."""
-    grid = manifest.get("grid", {})
-    names = set(grid.get("dims", [])) | set(grid.get("coords", {})) | {"tile_done"}
-    names |= set(manifest.get("variables", []))
-    return names
+        if base and base != (MARKER_FOLDER,):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass  # not empty: something eoscope did not create is still there
+    if os.listdir(store) == [MARKER_FOLDER] and os.listdir(store / MARKER_FOLDER) == [MARKER_NAME]:
+        marker.unlink()
+        os.rmdir(store / MARKER_FOLDER)
+        os.rmdir(store)
+    return foreign_entries(store, arrays) if store.exists() else []
 
 
 # ---------------------------------------------------------------- creating, replacing, repairing
+
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+def rename_no_replace(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target`` only if ``target`` does not exist (FileExistsError otherwise): Linux's
+    renameat2(RENAME_NOREPLACE); elsewhere a check then os.rename (a small window)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        result = renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE)
+        if result == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(code, os.strerror(code), str(target))
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
 
 
 def new_sibling(path: Path, label: str) -> Path:
@@ -272,55 +248,67 @@ def new_sibling(path: Path, label: str) -> Path:
 
 def install_new_store(path: Path, build, manifest: dict, overwrite: bool) -> StoreLock:
     """Build a new store with ``build(folder)`` in a temporary sibling (marker and lock included) and move it
-    to ``path``; with ``overwrite`` the old store (already checked to hold only eoscope's files) is renamed
-    aside first and its files removed afterwards. Returns the held lock of the new store."""
-    old_lock = None
-    if path.exists():
-        if not overwrite:
-            raise InputError(f"--out: {path} exists")
-        old_manifest = read_marker(path)["manifest"]
-        arrays = store_arrays(old_manifest)
-        extra = foreign_files(path, arrays)
-        if extra:
-            shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
-            raise InputError(f"--overwrite: {path} holds files eoscope did not write ({shown}); "
-                             "move them out first, nothing was changed")
+    to ``path``; with ``overwrite`` the old store (checked to hold only what eoscope wrote, and locked) is
+    renamed aside first and removed afterwards. Returns the held lock of the new store."""
+    old_lock, arrays = None, set()
+    if overwrite and path.exists():
         old_lock = StoreLock(path).acquire()
+        try:
+            arrays = store_arrays(read_marker(path)["manifest"])
+            extra = foreign_entries(path, arrays)
+        except BaseException:
+            old_lock.release()
+            raise
+        if extra:
+            old_lock.release()
+            shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+            raise InputError(f"--overwrite: {path} holds entries eoscope did not create ({shown}); "
+                             "move them out first, nothing was changed")
     tmp = new_sibling(path, "new")
+    aside = None
     try:
         build(tmp)
         _write_marker(tmp, manifest)
         lock = StoreLock(tmp).acquire()
-        aside = None
         if old_lock is not None:
             aside = new_sibling(path, "old")
             os.rmdir(aside)
             os.rename(path, aside)
-        os.rename(tmp, path)
+            old_lock.moved_to(aside)
+        try:
+            rename_no_replace(tmp, path)
+        except FileExistsError:
+            lock.release()
+            raise InputError(f"--out: {path} appeared while the new store was being built (another run?); "
+                             "nothing of it was changed") from None
+        lock.moved_to(path)
     except BaseException:
+        if aside is not None and aside.exists() and not path.exists():
+            os.rename(aside, path)  # put the old store back where it was
+            old_lock.moved_to(path)
         if tmp.exists():
-            remove_own_store(tmp, store_arrays(manifest) | _skeleton_arrays(tmp))
+            remove_own_store(tmp, store_arrays(manifest))
         if old_lock is not None:
             old_lock.release()
         raise
-    lock.store, lock.path = path, path / MARKER_FOLDER / LOCK_NAME
     if aside is not None:
         left = remove_own_store(aside, arrays)
+        old_lock.release()
         if left:
             import sys
 
-            print(f"eoscope: warning: kept {aside}: it holds files eoscope did not write ({', '.join(left[:3])})",
+            print(f"eoscope: warning: kept {aside}: it holds entries eoscope did not create ({', '.join(left[:3])})",
                   file=sys.stderr)
     return lock
-
-
-def _skeleton_arrays(folder: Path) -> set:
-    return {p.name for p in folder.iterdir() if p.is_dir() and p.name != MARKER_FOLDER} if folder.exists() else set()
 
 
 def repair_metadata(path: Path, build) -> list[str]:
     """Rewrite, from a freshly built skeleton (``build(folder)``), every metadata or coordinate file of the
     store at ``path`` that is missing or differs; returns the repaired files (relative paths)."""
+    links = links_inside(path)
+    if links:
+        raise InputError(f"--resume: {path} holds symbolic links ({', '.join(links[:3])}); eoscope does not write "
+                         "through them, the store is left as it is")
     tmp = new_sibling(path, "repair")
     repaired = []
     try:
@@ -332,23 +320,28 @@ def repair_metadata(path: Path, build) -> list[str]:
                 target = path / relative
                 data = source.read_bytes()
                 try:
-                    same = target.is_file() and not target.is_symlink() and target.read_bytes() == data
+                    same = target.is_file() and target.read_bytes() == data
                 except OSError:
                     same = False
                 if not same:
-                    if target.is_dir() and not target.is_symlink():
-                        raise InputError(f"--resume: {target} should be a file but is a folder; the store is left as it is")
+                    if target.exists() and not target.is_file():
+                        raise InputError(f"--resume: {target} should be a file; the store is left as it is")
                     _write_atomically(target, data)
                     repaired.append(str(relative))
+    except OSError as exc:
+        raise InputError(f"--resume: {path} cannot be repaired: {exc.strerror} ({exc.filename})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # a folder this call created and filled
     return sorted(repaired)
 
 
 def clean_partial_files(path: Path, arrays: set) -> None:
-    """Remove zarr's and our temporary files left by a killed run (only inside our arrays' folders)."""
-    for folder, _, files in os.walk(path):
+    """Remove zarr's and our temporary files left by a killed run (only where eoscope writes them)."""
+    for folder, dirs, files in os.walk(path):
+        base = Path(os.path.relpath(folder, path)).parts if folder != str(path) else ()
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
         for name in files:
-            relative = Path(os.path.relpath(os.path.join(folder, name), path))
-            if (_PARTIAL.search(name) or _OWN_TEMPORARY.search(name)) and _is_own_file(relative, arrays):
-                os.unlink(os.path.join(folder, name))
+            full = os.path.join(folder, name)
+            temporary = _PARTIAL.search(name) or _OWN_TEMPORARY.search(name)
+            if temporary and not os.path.islink(full) and _is_own_file(base + (name,), arrays):
+                os.unlink(full)

@@ -24,8 +24,9 @@ import numpy as np
 
 from derivations import InputError
 
-from ._store import (StoreLock, clean_partial_files, drop_tile_record, install_new_store, read_marker, record_tile,
-                     recorded_tiles, repair_metadata, store_arrays, tile_digest, tile_key)
+from ._store import (clean_partial_files, drop_tile_record, install_new_store, read_marker, record_tile, recorded_tiles,
+                     repair_metadata, store_arrays, tile_digest, tile_key)
+from ._store_lock import StoreLock
 
 
 def build_skeleton(folder: Path, plan, manifest: dict, variables: dict) -> None:
@@ -58,6 +59,23 @@ def _comparable(manifest: dict) -> dict:
     return {key: value for key, value in manifest.items() if key not in ("versions", "git")}
 
 
+def _check_resumable(path: Path, stored: dict, manifest: dict) -> None:
+    """InputError unless the store was started with the same arguments, grid kernel and package versions
+    (anything else could mix results that differ in the last bit)."""
+    if stored.get("grid_codegen") != manifest["grid_codegen"]:
+        raise InputError(f"--resume: {path} was made by another version of the grid kernel "
+                         f"({stored.get('grid_codegen', 'older')}, now {manifest['grid_codegen']}); "
+                         "use --overwrite or another --out")
+    if _comparable(stored) != _comparable(manifest):
+        raise InputError(f"--resume: {path} was made with different arguments; use --overwrite or another --out")
+    before, now = stored.get("versions") or {}, manifest.get("versions") or {}
+    changed = [f"{name} {before.get(name)} → {now.get(name)}" for name in ("eoscope", "numpy", "numba", "sympy")
+               if before.get(name) != now.get(name)]
+    if changed:
+        raise InputError(f"--resume: {path} was started with other package versions ({', '.join(changed)}), which "
+                         "could change results; use --overwrite or another --out")
+
+
 def write_store(path: Path, plan, manifest: dict, variables: dict, tile_results, resume: bool, overwrite: bool,
                 progress=None) -> None:
     """Create (or, with ``resume``, verify and repair) the store at ``path`` and compute its missing tiles.
@@ -65,15 +83,10 @@ def write_store(path: Path, plan, manifest: dict, variables: dict, tile_results,
     ``path`` has passed :func:`simulations._output_paths.check_store_target`. ``tile_results(tiles)`` yields
     ``(slices, {variable: values})`` for the tile indices given."""
     if resume and path.exists():
-        stored = read_marker(path)["manifest"]
-        if stored.get("grid_codegen") != manifest["grid_codegen"]:
-            raise InputError(f"--resume: {path} was made by another version of the grid kernel "
-                             f"({stored.get('grid_codegen', 'older')}, now {manifest['grid_codegen']}); "
-                             "use --overwrite or another --out")
-        if _comparable(stored) != _comparable(manifest):
-            raise InputError(f"--resume: {path} was made with different arguments; use --overwrite or another --out")
         lock = StoreLock(path).acquire()
         try:
+            stored = read_marker(path)["manifest"]  # read under the lock: no --overwrite can swap it meanwhile
+            _check_resumable(path, stored, manifest)
             clean_partial_files(path, store_arrays(stored))
             repair_metadata(path, lambda folder: build_skeleton(folder, plan, stored, variables))
             done = _verified_tiles(path, plan, variables)
@@ -112,12 +125,10 @@ def _verified_tiles(path: Path, plan, variables: dict) -> set:
             verified.add(index)
         else:
             drop_tile_record(path, index)
-    done = root["tile_done"]
-    current = done[...]
-    for index in plan.tiles():
-        flag = 1 if index in verified else 0
-        if current[index] != flag:
-            done[index] = flag
+    flags = np.zeros(plan.tile_grid, dtype=np.int8)  # written whole: a garbled tile_done chunk is never read
+    for index in verified:
+        flags[index] = 1
+    root["tile_done"][...] = flags
     return verified
 
 

@@ -61,8 +61,9 @@ def run(sandbox: Path, *args, wait=True, cwd=None):
     env.pop("EOSCOPE_DEBUG", None)
     command = [sys.executable, "-m", "simulations", *map(str, args)]
     cwd = cwd or sandbox / "home" / "work"
-    if not wait:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait:  # its own process group, so that a test can send Ctrl-C to the group as a terminal does
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -234,7 +235,7 @@ def test_sigint_then_resume_is_bit_identical(sandbox, long_whole):
     proc = run(sandbox, *LONG, "--out", "cut.zarr", wait=False)
     _wait_for_tiles(store, 3, proc)
     assert proc.poll() is None, "the run finished before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "--resume" in stderr and "Traceback" not in stderr
@@ -266,28 +267,102 @@ def test_a_stale_lock_is_taken_over(sandbox, whole):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # its pid now names no process (or, if reused, one with another start time)
     store = _copy(whole, whole.parent / "stale.zarr")
-    (store / ".eoscope" / "lock").write_text(json.dumps({"pid": gone.pid, "start": "1", "host": os.uname().nodename,
-                                                         "token": "0" * 16}))
+    (store / ".eoscope" / "lock").write_text(json.dumps({"pid": gone.pid, "host": os.uname().nodename}))
     result = run(sandbox, *GRID, "--out", "stale.zarr", "--resume")
     assert result.returncode == 0, result.stderr
     assert not (store / ".eoscope" / "lock").exists()
     assert _data_digest(store) == _data_digest(whole)
-    # a torn lock file (its writer died while writing it) is stale too
+    # a torn lock file (its writer died while writing it) holds no lock either
     (store / ".eoscope" / "lock").write_text('{"pid": ')
     assert run(sandbox, *GRID, "--out", "stale.zarr", "--resume").returncode == 0
 
 
 def test_a_lock_held_by_a_live_process_blocks_resume_and_overwrite(sandbox, whole):
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    lock = whole / ".eoscope" / "lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, json, os, sys, time\n"
+        f"fd = os.open({str(lock)!r}, os.O_CREAT | os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.write(fd, json.dumps({'pid': os.getpid(), 'host': os.uname().nodename}).encode())\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
     try:
-        from simulations._store import _process_start
-
-        (whole / ".eoscope" / "lock").write_text(json.dumps({"pid": sleeper.pid, "start": _process_start(sleeper.pid),
-                                                             "host": os.uname().nodename, "token": "1" * 16}))
+        assert holder.stdout.readline().strip() == "locked"
         before = _digest(sandbox)
         for flags in (["--resume"], ["--overwrite"]):
-            _refused(run(sandbox, *GRID, "--out", "whole.zarr", *flags), f"process {sleeper.pid}")
+            _refused(run(sandbox, *GRID, "--out", "whole.zarr", *flags), f"process {holder.pid}")
         assert _digest(sandbox) == before
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        holder.kill()
+        holder.wait()
+    # the holder is gone (SIGKILL): the kernel dropped its lock, and the next run takes the store over
+    assert run(sandbox, *GRID, "--out", "whole.zarr", "--resume").returncode == 0
+    assert not lock.exists()
+
+
+def test_overwrite_refuses_a_store_holding_a_users_empty_folder_or_link(sandbox, whole):
+    (whole / "my_results").mkdir()
+    before = sorted(str(p.relative_to(sandbox)) for p in sandbox.rglob("*"))
+    _refused(run(sandbox, *GRID, "--out", "whole.zarr", "--overwrite"), "my_results/")
+    assert sorted(str(p.relative_to(sandbox)) for p in sandbox.rglob("*")) == before  # folders included
+    (whole / "my_results").rmdir()
+    (whole / "phase" / "c" / "scratch").mkdir(parents=True)
+    _refused(run(sandbox, *GRID, "--out", "whole.zarr", "--overwrite"), "scratch/")
+    (whole / "phase" / "c" / "scratch").rmdir()
+    (whole / "elsewhere").symlink_to(sandbox / "home")
+    _refused(run(sandbox, *GRID, "--out", "whole.zarr", "--overwrite"), "elsewhere")
+    assert (sandbox / "home" / "sentinel.txt").read_text() == "home sentinel"
+
+
+def test_resume_refuses_a_store_with_a_symlinked_array(sandbox, whole):
+    other = sandbox / "other"
+    (whole / "sharpness").rename(other)
+    (whole / "sharpness").symlink_to(other)
+    before = _digest(other)
+    _refused(run(sandbox, *GRID, "--out", "whole.zarr", "--resume"), "symbolic links")
+    assert _digest(other) == before and (whole / "sharpness").is_symlink()
+
+
+def test_a_link_reached_through_dotdot_is_still_a_link(sandbox, whole):
+    work = sandbox / "home" / "work"
+    (work / "area").mkdir()
+    (work / "area" / "real").mkdir()
+    (work / "area" / "real" / "data.txt").write_text("user data")
+    (work / "link").symlink_to(work / "area" / "real")
+    before = _digest(sandbox)
+    for target in ("link", "link/", "area/../link"):
+        _refused(run(sandbox, *GRID, "--out", target, "--overwrite"), "")
+    assert _digest(sandbox) == before
+
+
+def test_resume_rewrites_a_garbled_tile_done_chunk(sandbox, whole):
+    store = _copy(whole, whole.parent / "flags.zarr")
+    flag = next(p for p in (store / "tile_done" / "c").rglob("*") if p.is_file())
+    flag.write_bytes(b"garbage")
+    result = run(sandbox, *GRID, "--out", "flags.zarr", "--resume")
+    assert result.returncode == 0, result.stderr
+    assert _data_digest(store) == _data_digest(whole)
+
+
+def test_too_long_names_and_nul_bytes_are_input_errors(sandbox):
+    _refused(run(sandbox, *GRID, "--out", "x" * 300), "longer than")
+    with pytest.raises(InputError, match="NUL"):
+        check_store_target("run\0.zarr")
+
+
+def test_two_fresh_writers_on_one_path_one_wins_the_other_exits_2(sandbox):
+    runs = [run(sandbox, *LONGER, "--out", "race.zarr", wait=False) for _ in range(2)]
+    try:
+        _wait_for_tiles(sandbox / "home" / "work" / "race.zarr", 1, runs[0] if runs[0].poll() is None else runs[1])
+        time.sleep(1.0)
+        ended = [r for r in runs if r.poll() is not None]
+        assert len(ended) == 1, "exactly one of the two runs must have been refused"
+        _, stderr = ended[0].communicate()
+        assert ended[0].returncode == 2, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and any(reason in lines[0] for reason in (
+            "being written by process", "appeared while", "exists (use --resume")), stderr
+    finally:
+        for r in runs:
+            r.kill()
+            r.communicate()
