@@ -311,8 +311,12 @@ def _check_sweep_size(model: Model, axes: dict, opts: dict, tile, tile_points, s
                      f"the in-memory sweep of {points} points ({grid}{tail_text})")
         return
     check_memory(math.prod(tile) * working, f"one tile of {math.prod(tile)} points{tail_text}")
-    path = Path(store).expanduser().absolute()
-    if not path.exists() and os.access(path.parent, os.W_OK):  # else the store-path checks refuse it, or it is reused
+    try:
+        path = Path(store).expanduser().absolute()
+        fresh = not path.exists() and os.access(path.parent, os.W_OK)
+    except (OSError, ValueError):  # e.g. a name too long: the store-path checks refuse it with the reason
+        return
+    if fresh:  # else the store-path checks refuse it, or it is reused
         check_disk(points * stored, path.parent, f"the store of {points} points ({grid}{tail_text}, "
                                                   f"{human_bytes(stored)} per point)")
 

@@ -141,7 +141,7 @@ def test_overwrite_refuses_a_store_holding_a_users_file(sandbox):
     (work / "run.zarr" / "notes.txt").write_text("my notes")
     (work / "run.zarr" / "phase" / "plot.png").write_bytes(b"png")
     before = _digest(sandbox)
-    _refused(run(sandbox, *GRID, "--out", "run.zarr", "--overwrite"), "did not write")
+    _refused(run(sandbox, *GRID, "--out", "run.zarr", "--overwrite"), "did not create")
     assert _digest(sandbox) == before
 
 
