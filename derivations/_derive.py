@@ -27,7 +27,11 @@ from functools import lru_cache
 
 import sympy as sp
 
+from ._budget import time_budget
+from ._errors import InputError
 from ._model import ETA, Model
+
+MINIMISER_SECONDS = 10.0  # SymPy's budget for solving ℓ'(s) = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +58,7 @@ class Derivation:
     # osc = 0 into the concrete gradient simplifies to exactly 0 (for ℓ(x·y): ℓ'(0) = 0). Only then may a
     # run stop on |osc| < tol; otherwise convergence is decided from |∇L| alone.
     oscillation_stops: bool = False
+    notes: tuple = ()  # what was attempted and not derived (e.g. a solve that ran out of its time budget)
 
     def records(self) -> dict:
         """Named SymPy objects, in display order (keys are the CLI's JSON keys)."""
@@ -84,6 +89,8 @@ class Derivation:
         out["invariant_identity_residual"] = self.invariant_residuals[0] if self.invariants else None
         out["invariants"] = list(self.invariants)
         out["gradient_flow_limit"] = self.gradient_flow_limit
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
 
@@ -108,8 +115,9 @@ def _derive_cached(model: Model) -> Derivation:
     sharpness = _top_eigenvalue_closed_form(hessian)
 
     minimizers, s_min, multipliers, stability, eta_c = (), None, (), None, None
+    notes: list = []
     if model.inner is not None and model.outer is not None:
-        minimizers, s_min = _minimiser_sharpness(model, generic_hessian)
+        minimizers, s_min = _minimiser_sharpness(model, generic_hessian, notes)
         if s_min is not None:
             multipliers = tuple(sp.simplify(1 - ETA * lam) for lam in (0, s_min))
             stability = sp.Le(s_min, 2 / ETA)
@@ -144,6 +152,7 @@ def _derive_cached(model: Model) -> Derivation:
         invariant_residuals=tuple(residuals),
         gradient_flow_limit=flow_limit,
         oscillation_stops=_oscillation_zero_set_is_critical(model, gradient),
+        notes=tuple(notes),
         generic={
             "gradient": generic_gradient,
             "gd_map": generic_map,
@@ -185,12 +194,18 @@ def _top_eigenvalue_closed_form(hessian: sp.Matrix):
     return trace / 2 + sp.sqrt(discriminant)
 
 
-def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix):
-    """Roots s* of ℓ' and the sharpness on {u = s*} (restricted to the model's branch when it lies there)."""
+def _minimiser_sharpness(model: Model, generic_hessian: sp.Matrix, notes: list):
+    """Roots s* of ℓ' and the sharpness on {u = s*} (restricted to the model's branch when it lies there);
+    what could not be derived is appended to ``notes``."""
     ell = model.outer
-    try:
-        roots = tuple(sp.solve(ell.closed_form(1), ell.var))
+    try:  # a custom loss may keep SymPy's solver busy for minutes (RootOf refinement in checksol)
+        with time_budget(MINIMISER_SECONDS, "minimiser search timed out"):
+            roots = tuple(sp.solve(ell.closed_form(1), ell.var))
     except NotImplementedError:  # SymPy cannot solve ℓ'(s) = 0 (e.g. some losses with Abs): no minimiser set found
+        roots = ()
+    except InputError:
+        notes.append(f"minimisers: SymPy did not solve ℓ'(s) = 0 within {MINIMISER_SECONDS:g} s, so the minimiser set, "
+                     "the sharpness on it and the critical step size are not derived")
         roots = ()
     roots = tuple(r for r in roots if r.is_real is not False and _positive_number(ell.value_at(2, r)) is not False)
     if not roots:  # no real s* with ℓ''(s*) > 0: no minimiser set to study
