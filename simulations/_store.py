@@ -265,7 +265,7 @@ def install_new_store(path: Path, build, manifest: dict, overwrite: bool) -> Sto
             raise InputError(f"--overwrite: {path} holds entries eoscope did not create ({shown}); "
                              "move them out first, nothing was changed")
     tmp = new_sibling(path, "new")
-    aside = None
+    aside = lock = None
     try:
         build(tmp)
         _write_marker(tmp, manifest)
@@ -278,14 +278,15 @@ def install_new_store(path: Path, build, manifest: dict, overwrite: bool) -> Sto
         try:
             rename_no_replace(tmp, path)
         except FileExistsError:
-            lock.release()
             raise InputError(f"--out: {path} appeared while the new store was being built (another run?); "
                              "nothing of it was changed") from None
         lock.moved_to(path)
     except BaseException:
-        if aside is not None and aside.exists() and not path.exists():
+        if aside is not None and aside.exists() and not os.path.lexists(path):
             os.rename(aside, path)  # put the old store back where it was
             old_lock.moved_to(path)
+        if lock is not None and lock.store == tmp:
+            lock.release()
         if tmp.exists():
             remove_own_store(tmp, store_arrays(manifest))
         if old_lock is not None:

@@ -366,3 +366,59 @@ def test_two_fresh_writers_on_one_path_one_wins_the_other_exits_2(sandbox):
         for r in runs:
             r.kill()
             r.communicate()
+
+
+def test_resume_refuses_a_store_started_with_other_package_versions(sandbox, whole):
+    marker = whole / ".eoscope" / "store.json"
+    content = json.loads(marker.read_text())
+    content["manifest"]["versions"]["numba"] = "0.1.0"
+    marker.write_text(json.dumps(content, indent=1))
+    before = _digest(sandbox)
+    _refused(run(sandbox, *GRID, "--out", "whole.zarr", "--resume"), "numba 0.1.0 →")
+    assert _digest(sandbox) == before
+
+
+def test_tile_digest_does_not_depend_on_the_nan_payload():
+    """zarr skips an all-fill chunk and reads it back as +NaN, whatever NaN was written (x86's 0/0 is −NaN)."""
+    import numpy as np
+
+    from simulations._store import tile_digest
+
+    negative_nan = np.frombuffer(np.array([0xFFF8000000000000], dtype=np.uint64).tobytes(), dtype=np.float64)
+    assert np.isnan(negative_nan[0]) and np.signbit(negative_nan[0])
+    types = {"sharpness": "float64", "steps": "int64"}
+    written = {"sharpness": np.repeat(negative_nan, 4), "steps": np.arange(4)}
+    read_back = {"sharpness": np.full(4, np.nan), "steps": np.arange(4)}
+    assert tile_digest(written, types) == tile_digest(read_back, types)
+    read_back["sharpness"][0] = 1.0
+    assert tile_digest(written, types) != tile_digest(read_back, types)
+
+
+def test_reproduce_claims_page_never_replaces_a_users_file(tmp_path):
+    from simulations._reproduce_claims import claims_page_path
+
+    docs = tmp_path / "docs"
+    (docs / "figures").mkdir(parents=True)
+    assert claims_page_path(str(docs / "figures")) == str(docs / "claims.md")  # absent: beside the figures
+    (docs / "claims.md").write_text("<!-- Generated from the claim registry ... -->\n")
+    assert claims_page_path(str(docs / "figures")) == str(docs / "claims.md")  # a generated page: regenerated
+    (docs / "claims.md").write_text("my own claims")
+    assert claims_page_path(str(docs / "figures")) == str(docs / "figures" / "claims.md")  # a user's: left alone
+
+
+def test_a_failed_swap_puts_the_old_store_back(sandbox, whole, monkeypatch):
+    """--overwrite renames the old store aside, then the new one in; if that second rename fails, the old one
+    is renamed back and nothing of it is lost."""
+    from simulations import _store
+
+    before = _digest(whole)
+
+    def refuse(source, target):
+        raise OSError(5, "simulated I/O error", str(target))
+
+    monkeypatch.setattr(_store, "rename_no_replace", refuse)
+    manifest = _store.read_marker(whole)["manifest"]
+    with pytest.raises(OSError, match="simulated"):
+        _store.install_new_store(whole, lambda folder: (folder / "zarr.json").write_text("{}"), manifest, overwrite=True)
+    assert _digest(whole) == before
+    assert sorted(p.name for p in whole.parent.iterdir()) == ["sentinel.txt", "whole.zarr"]
