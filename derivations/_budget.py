@@ -49,15 +49,18 @@ def time_budget(seconds: float, message: str):
     start = time.monotonic()
     limit = seconds if previous_remaining <= 0 else min(seconds, previous_remaining)
     signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        yield
-    except BudgetExceeded as exc:
-        if exc.args and exc.args[0] is token:
-            raise InputError(message) from None
-        raise
+        try:
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            try:
+                yield
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)  # disarmed first; the one-shot timer may have fired just now
+        except BudgetExceeded as exc:  # from the body, or from a signal that landed while leaving it
+            if exc.args and exc.args[0] is token:
+                raise InputError(message) from None
+            raise
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)
         if previous_remaining > 0:  # re-arm an enclosing budget with what is left of it
             left = previous_remaining - (time.monotonic() - start)

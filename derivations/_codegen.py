@@ -19,6 +19,7 @@ on-disk cache. Generated functions (state arguments in declaration order, e.g. `
 from __future__ import annotations
 
 import keyword
+import math
 import os
 import re
 import tempfile
@@ -50,6 +51,17 @@ def kernel_path(model: Model) -> Path:
     return cache_root() / "kernels" / f"eoscope_{slug}_{model.hash}.py"
 
 
+def _float_literal(number) -> str:
+    """The float64 nearest to an exact SymPy number, as a literal (math.inf beyond the float64 range)."""
+    try:
+        value = float(number)
+    except OverflowError:
+        value = math.inf if number > 0 else -math.inf
+    if math.isinf(value):
+        return "math.inf" if value > 0 else "(-math.inf)"
+    return repr(value)
+
+
 class _KernelPrinter(PythonCodePrinter):
     """Python printer with math.* functions, full float precision, and no SymPy at run time."""
 
@@ -57,7 +69,12 @@ class _KernelPrinter(PythonCodePrinter):
         return repr(float(expr))
 
     def _print_Rational(self, expr):
-        return repr(float(expr.p) / float(expr.q))
+        return _float_literal(expr)
+
+    def _print_Integer(self, expr):
+        # numba types an integer literal as int64: one beyond 2⁶³ (1e19·s², or d² of the mean model with
+        # d = 1e12) fails to compile. Above 2⁵³ an integer is printed as the float it becomes in the arithmetic.
+        return str(int(expr)) if abs(int(expr)) < 2**53 else _float_literal(expr)
 
     sqrt_function = "math.sqrt"
 

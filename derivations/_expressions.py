@@ -57,7 +57,7 @@ ALLOWED_CONSTANTS = {"pi": sp.pi, "E": sp.E}
 MAX_LENGTH = 2000
 MAX_DEPTH = 100  # nesting of operators and calls
 MAX_NODES = 500  # expression nodes in the tree
-MAX_DIGITS = 300  # digits of a folded integer, numerator or denominator
+MAX_DIGITS = 330  # digits of a folded integer, numerator or denominator (every float64 literal fits: 5e-324)
 MAX_EXPONENT = 64  # |numeric exponent|, after folding
 PARSE_SECONDS = 5.0
 

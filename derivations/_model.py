@@ -24,7 +24,8 @@ from ._losses import Loss, get_loss
 ETA = sp.Symbol("eta", positive=True)
 # 2: kernels stop on |osc| < tol only where derive(model).oscillation_stops (issue 10)
 # 3: IEEE arithmetic in every kernel (error_model="numpy", x**(-k) printed as 1.0/x**k)
-CODEGEN_VERSION = "3"
+# 4: integers beyond 2⁵³ printed as float literals (numba types integer literals as int64)
+CODEGEN_VERSION = "4"
 
 
 @dataclass(frozen=True, eq=False)

@@ -105,8 +105,8 @@ def check_count(value, what: str, minimum: int = 0) -> int:
     """A non-negative integer (≥ minimum), else InputError."""
     try:
         number = parse_real(value, what) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be an integer, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{what} must be an integer no larger than float64 allows, got {value!r}") from None
     if not math.isfinite(number) or number != int(number) or number < minimum:
         raise InputError(f"{what} must be an integer ≥ {minimum}, got {value!r}")
     return check_steps(int(number), what)

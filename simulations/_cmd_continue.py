@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from derivations import InputError
-from derivations._limits import check_steps
 from dynamics import continue_orbit
 
 from ._cli_common import check_output_path, parse_assignments, parse_count, parse_number, print_json
@@ -52,7 +51,7 @@ def run(args) -> int:
         int(period),
         (lo, hi),
         max_period=parse_count(args.max_period, "--max-period", 1),
-        max_points=check_steps(parse_count(args.max_points, "--max-points", 2), "--max-points", "points"),
+        max_points=_check_points(parse_count(args.max_points, "--max-points", 2)),
     )
     if args.plot:
         from ._figure_bifurcation import plot_continuation
@@ -76,3 +75,12 @@ def run(args) -> int:
     if args.plot:
         print(f"figure: {args.plot}")
     return 0
+
+
+MAX_BRANCH_POINTS = 10**6  # continuation steps run in Python (a Newton solve each): ~10⁶ is hours already
+
+
+def _check_points(count: int) -> int:
+    if count > MAX_BRANCH_POINTS:
+        raise InputError(f"--max-points = {count} exceeds the limit of {MAX_BRANCH_POINTS} points per branch")
+    return count

@@ -92,7 +92,8 @@ def check_network_inputs(d, n, lam, n_test=1) -> tuple[int, int, float, int]:
     if not math.isfinite(lam) or lam < 0:
         raise InputError(f"λ must be finite and ≥ 0, got {lam!r}")
     if out[0] * (out[1] + out[2]) > 50_000_000:
-        raise InputError(f"data too large: d·(n + n_test) = {out[0] * (out[1] + out[2])} > 5e7 numbers")
+        raise InputError(f"data too large: d·(n + n_test) with d = {out[0]:.3g}, n = {out[1]:.3g}, n_test = {out[2]:.3g} "
+                         "is more than the limit of 5e7 numbers")
     return out[0], out[1], lam, out[2]
 
 

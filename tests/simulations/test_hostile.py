@@ -280,7 +280,7 @@ for name, extra in {
     case(f"network-{name}", net(extra=extra))
 for name, extra in {"period-0": ["--period", "0"], "period-1e30": ["--period", "1e30"], "period-fraction": ["--period", "1.5"],
                     "max-period-0": ["--max-period", "0"], "max-points-1": ["--max-points", "1"],
-                    "max-points-1e30": ["--max-points", "1e30"]}.items():
+                    "max-points-1e30": ["--max-points", "1e30"], "max-points-1e7": ["--max-points", "1e7"]}.items():
     case(f"continue-{name}", cont(extra=extra))
 case("continue-eta-twice", ["continue", *MAP, "--from-orbit", "x=0.5,eta=2.5", "--eta", "2.5", "--eta-range", "2.5:3.6"])
 
@@ -324,6 +324,8 @@ def sandbox(tmp_path, monkeypatch, mpl_dir):
     folders = _layout(tmp_path)
     monkeypatch.setenv("HOME", str(folders["home"]))
     monkeypatch.setenv("MPLCONFIGDIR", str(mpl_dir))
+    # a kernel generated for a refused request would show in the snapshot: refusals come before any codegen
+    monkeypatch.setenv("EOSCOPE_CACHE_DIR", str(folders["root"] / "kernel-cache"))
     monkeypatch.delenv("EOSCOPE_DEBUG", raising=False)
     monkeypatch.chdir(folders["work"])
     return folders

@@ -3,8 +3,9 @@ import time
 
 import pytest
 
-from derivations import InputError, get_loss, parse_expression
+from derivations import InputError, build_model, get_loss, parse_expression
 from derivations._losses import S, Loss, check_custom_loss
+from dynamics import trajectory
 
 
 @pytest.mark.parametrize(
@@ -59,3 +60,16 @@ def test_cli_refuses_with_one_line(cli, args, fragment):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("eoscope: error:") and fragment in lines[0]
+
+
+@pytest.mark.parametrize("model", [
+    build_model("single-neuron", loss_expr="1e10*s**2"),  # 1e10 > 2⁵³ after the derivation's products
+    build_model("single-neuron", loss_expr="1e19*s**2"),  # beyond int64: numba refused the literal
+    build_model("mean-model", params={"d": 1e12}),  # d² = 1e24 in the Hessian
+], ids=["1e10", "1e19", "mean-model-d-1e12"])
+def test_huge_integer_constants_compile_as_floats(model):
+    """Integers beyond 2⁵³ are printed as float literals (numba types integer literals as int64 and used to
+    fail with 'Int value is too large'); the run then ends with a status, not a crash."""
+    init = dict.fromkeys(model.state_names, 0.5)
+    result = trajectory(model, 1e-3, init, max_steps=5)
+    assert result.status in ("converged", "diverged", "max_steps")
