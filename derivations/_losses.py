@@ -4,7 +4,7 @@ get_loss(name=None, expression=None) -> Loss
 
 Each Loss carries ℓ as a SymPy expression in the real symbol ``s`` and its derived function
 (ℓ, ℓ', ℓ'', …, simplified), so ``loss.curvature_at_zero`` = ℓ''(0) is derived, not typed in.
-Catalogue (Ahn et al. 2023, arXiv 2212.07469, §2; REFERENCE.md §1):
+Catalogue (Ahn et al. 2023, arXiv 2212.07469, §2; docs/reference_values.md §1):
 
 =============  =====================================  ========
 name           ℓ(s)                                   ℓ''(0)

@@ -2,7 +2,7 @@
 
 mean_model(d=None) -> Model;  relu_moments() -> ReluMoments;  symmetric_logistic() -> (expr, function)
 
-Derivation chain (Ahn et al. 2023, arXiv 2212.07469, §3; REFERENCE.md §2–3):
+Derivation chain (Ahn et al. 2023, arXiv 2212.07469, §3; docs/reference_values.md §2–3):
 
 1. Network: f(x) = a₊·Σᵢ ReLU(xᵢ + b) + a₋·Σᵢ ReLU(−xᵢ + b), logistic loss ℓ(z) = log(1 + e⁻ᶻ) of y·f(x).
 2. Replace each feature sum by its mean over the noise ξᵢ ~ N(0, 1) (the one signal coordinate is O(1)
@@ -186,7 +186,7 @@ def mean_model(d=None) -> Model:
         "label_averaged_loss_closed_form": sp.Eq(sp.Function("ell_sym")(S), ell_sym.expr),
     }
     width = "d" if d is None else f"d = {d:g}"
-    a0 = sp.Symbol("A0", real=True)  # A0 = a₋ + a₊ at the start, split evenly, b0 = 0 (REFERENCE.md §3)
+    a0 = sp.Symbol("A0", real=True)  # A0 = a₋ + a₊ at the start, split evenly, b0 = 0 (docs/reference_values.md §3)
     return Model(
         name="mean-model",
         state=(a_minus, a_plus, B),

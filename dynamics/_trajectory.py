@@ -5,7 +5,7 @@ Stopping rules (checked at every step k, in this order):
 * diverged: a coordinate is non-finite or |θ_i| > ``bound``;
 * converged: |∇L(θ_k)| < ``tol``; or |osc(θ_k)| < ``tol`` for the model's oscillating coordinate, but only
   where the derivation proves that osc = 0 is a set of critical points (``derive(model).oscillation_stops``:
-  ℓ'(0) = 0 for ℓ(x·y), as for every catalogue loss; the reference numbers of REFERENCE.md §1 are "run
+  ℓ'(0) = 0 for ℓ(x·y), as for every catalogue loss; the reference numbers of docs/reference_values.md §1 are "run
   until |x| < 1e-12"). A custom loss with ℓ'(0) ≠ 0, e.g. (1 − s)²/2, stops on |∇L| < ``tol`` only;
 * max_steps: k = ``max_steps``.
 

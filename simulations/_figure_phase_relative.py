@@ -1,7 +1,7 @@
 """plot_phase_relative(ds, model, path, observable="b_final") -> path: a phase figure over (η/η_c, θ0-axis).
 
 For models whose critical step size η_c does not depend on the state at their reference point (the mean
-model: η_c = 8π/d² at b0 = 0, Ahn et al. 2023 §3; REFERENCE.md §3), the η axis is drawn in units of η_c:
+model: η_c = 8π/d² at b0 = 0, Ahn et al. 2023 §3; docs/reference_values.md §3), the η axis is drawn in units of η_c:
 
 * left: the phase label of every grid point (same labels and colours as :func:`plot_phase`), with the
   derived stability edge η = η_c(θ0) (a vertical line at η/η_c = 1 when θ0 sits at the reference point,

@@ -4,7 +4,7 @@ mean_model_limits(etas, d, init, max_steps=10**6) -> list[dict];  threshold_law_
 
 Each row runs :func:`dynamics.trajectory` on the derived mean model (derivations.mean_model) to
 convergence. Above η_c = 8π/d² GD settles at the edge, where the sharpness on the minimisers
-2ℓ_sym''(0)d²r(b)² equals 2/η, i.e. r(b∞) = r(0)·√(η_c/η) (Ahn et al. 2023, §3; REFERENCE.md §3).
+2ℓ_sym''(0)d²r(b)² equals 2/η, i.e. r(b∞) = r(0)·√(η_c/η) (Ahn et al. 2023, §3; docs/reference_values.md §3).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The 3-parameter sparse-coding ReLU network of Ahn et al. 2023, Figure 1 (REFERENCE.md §2).
+"""The 3-parameter sparse-coding ReLU network of Ahn et al. 2023, Figure 1 (docs/reference_values.md §2).
 
 make_data(d, n, lam, seed, n_test=2000) -> NetworkData
 network_sweep(etas, d=200, n=300, lam=3.0, seed=0, ...) -> NetworkSweep
@@ -108,7 +108,7 @@ def _draw(rng: np.random.Generator, count: int, d: int, lam: float) -> tuple[np.
 def make_data(d: int = 200, n: int = 300, lam: float = 3.0, seed: int = 0, n_test: int = 2000) -> NetworkData:
     """make_data(d=200, n=300, lam=3.0, seed=0, n_test=2000) -> NetworkData
 
-    x = λ·y·e_j + ξ with y ∈ {±1}, j ∈ {1..d} uniform and ξ ~ N(0, I_d) (REFERENCE.md §2). Train and test
+    x = λ·y·e_j + ξ with y ∈ {±1}, j ∈ {1..d} uniform and ξ ~ N(0, I_d) (docs/reference_values.md §2). Train and test
     sets come from independent child streams of ``numpy.random.SeedSequence(seed)``.
     """
     d, n, lam, n_test = check_network_inputs(d, n, lam, n_test)

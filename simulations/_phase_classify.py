@@ -17,7 +17,7 @@ code       label             rule
 =========  ================  ==========================================================================
 
 The EoS window [0.9, 1] and the catapult rule follow eoscope issue 3; η·S/2 = 1 is the edge of stability
-(Cohen et al. 2021), and large-η GD can overshoot far below it (Ahn et al. 2023, §2; REFERENCE.md §1).
+(Cohen et al. 2021), and large-η GD can overshoot far below it (Ahn et al. 2023, §2; docs/reference_values.md §1).
 A run that reaches the edge *from below* with a loss that falls at every step is labelled stable by these
 rules, however close its final η·S/2 is to 1: the mean model at η = 1.25·η_c, A0 = 0.025 (d = 200) starts at
 η·S/2 = 0.53, ends at 0.998 with b∞ = −0.088 (a threshold neuron), and its loss never rises (checked step by

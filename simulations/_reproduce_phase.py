@@ -2,7 +2,7 @@
 
 * ``phase_sqrt1p.png``: ℓ(s) = √(1+s²), η ∈ [0.01, 1] (log), y0 ∈ [0.2, 12], x0 = 0.1 — stable below the
   curve y0² = 2/(ηℓ''(0)), EoS above it, catapult (overshoot far below 2/η) at large η;
-* ``phase_scalar_factorisation.png``: ℓ(s) = (1 − s)²/2 (REFERENCE.md §4), η ∈ [0.1, 2], y0 ∈ [0.2, 4],
+* ``phase_scalar_factorisation.png``: ℓ(s) = (1 − s)²/2 (docs/reference_values.md §4), η ∈ [0.1, 2], y0 ∈ [0.2, 4],
   x0 = 0.1 — period doubling (periodic-2, -4, -8) and chaos before divergence.
 
 Each is a 250 × 250 grid with ≤ 20 000 steps per point; the counts per label go to ``phase_diagrams.json``.

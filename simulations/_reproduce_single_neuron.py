@@ -1,6 +1,6 @@
 """Figures of docs/single_neuron.md: an EoS trajectory against a stable one, and y∞²·η·ℓ''(0)/2 vs η.
 
-Settings (REFERENCE.md §1): sqrt1p at η = 0.1; stable start (x0, y0²) = (1e-3, 15) (gradient flow would
+Settings (docs/reference_values.md §1): sqrt1p at η = 0.1; stable start (x0, y0²) = (1e-3, 15) (gradient flow would
 end at η y∞²/2 = 0.75 < 1), EoS start (0.1, 30) (gradient flow would end at 1.5 > 1). For the sweep, every
 catalogue loss starts at x0 = 0.1, y0² = 3/(η ℓ''(0)), i.e. 1.5× the stability edge.
 """

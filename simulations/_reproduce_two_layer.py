@@ -1,6 +1,6 @@
 """Figures of docs/two_layer.md: Figure 1 on the network, and the mean model's b∞ vs η/η_c.
 
-Settings (REFERENCE.md §2–3): network d = 200, n = 300, λ = 3, seed 0, 41 step sizes log-spaced in
+Settings (docs/reference_values.md §2–3): network d = 200, n = 300, λ = 3, seed 0, 41 step sizes log-spaced in
 [1e-4, 1.2e-2], T = 10/η steps, mean model overlaid from the network's initial (a₋, a₊, b0 = 0). Mean-model
 figure: d = 200, a₋ = a₊ = 1/(2d), b0 = 0, 40 ratios η/η_c log-spaced in [0.3, 10] plus the six ratios of
 the reference table, GD to convergence, with the law r(b∞) = r(0)√(η_c/η). Mean-model phase diagram (``eoscope phase``): d = 200, 100 ratios η/η_c

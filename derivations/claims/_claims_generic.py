@@ -104,7 +104,7 @@ def _uv_model(n: int):
     model="catapult uv model",
     assumptions=("one training sample, L = (f − y)²/2", f"checked for n ∈ {set(CATAPULT_DIMENSIONS)}"),
     kind="a",
-    reference="Lewkowycz, Bahri, Dyer, Sohl-Dickstein, Gur-Ari 2020 (arXiv 2003.02218); REFERENCE.md §4",
+    reference="Lewkowycz, Bahri, Dyer, Sohl-Dickstein, Gur-Ari 2020 (arXiv 2003.02218); docs/reference_values.md §4",
 )
 def _catapult(context):
     """derive() of GD on (v·u/√n − y)²/2 for n = 1, 2, 3; f and λ of the mapped state against the stated closed forms in (f, λ)."""

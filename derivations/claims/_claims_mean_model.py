@@ -1,5 +1,5 @@
 """Claims about the reduced two-layer ("mean") model M(a₋, a₊, b) = ℓ_sym(d·(a₋ + a₊)·r(b))
-(Ahn et al. 2023, arXiv 2212.07469, §3; REFERENCE.md §3).
+(Ahn et al. 2023, arXiv 2212.07469, §3; docs/reference_values.md §3).
 
 The model itself comes from ``build_model("mean-model", params={"d": D})`` (derivations/_mean_model.py,
 the two-layer issue); every check takes the GD map, Hessian, invariants, sharpness and critical η from
@@ -21,7 +21,7 @@ from ._registry import claim
 from ._symbolic import identity_outcome
 from ._types import Outcome, Step
 
-PAPER = "Ahn, Bubeck, Chewi, Lee, Suarez, Zhang 2023 (arXiv 2212.07469), §3; REFERENCE.md §3"
+PAPER = "Ahn, Bubeck, Chewi, Lee, Suarez, Zhang 2023 (arXiv 2212.07469), §3; docs/reference_values.md §3"
 D_DEFAULT = 200
 STATE_NAMES = ("a_minus", "a_plus", "b")
 

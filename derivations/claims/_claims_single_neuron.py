@@ -263,7 +263,7 @@ EOS_INSTANCES = (("0.3", "0.1"), ("0.1", "0.1"))
     kind="c",
     requires=("C2", "critical_at_0", "curved_at_0", "bounded_slope"),
     loss_dependent=True,
-    reference=PAPER + "; REFERENCE.md §1 (y∞² table)",
+    reference=PAPER + "; docs/reference_values.md §1 (y∞² table)",
 )
 def _eos_limit(context):
     """Interval iteration (mpmath iv, 200 bits, centred form with the derived map and Jacobian) until |x| ≤ 1e-25, then a certified contraction bound for all remaining steps; states the enclosure of y∞² and δ."""

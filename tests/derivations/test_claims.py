@@ -1,6 +1,6 @@
 """Issue 6: the claim registry (derivations.claims).
 
-Oracles: REFERENCE.md numbers (y∞² table, b∞ table), 50-digit mpmath orbits, closed forms typed here
+Oracles: docs/reference_values.md numbers (y∞² table, b∞ table), 50-digit mpmath orbits, closed forms typed here
 independently of the project's derivations, and deliberately false claims that must be refuted.
 """
 from __future__ import annotations
@@ -117,7 +117,7 @@ def test_certified_enclosure_contains_50_digit_value(loss, ell_prime, reference)
         delta = mpmath.mpf(outcome.enclosure["eta=0.3"]["delta"])
         assert delta >= mpmath.mpf(20) / 3 - value  # δ is an upper bound of 2/(ηℓ''(0)) − y∞²
         assert delta - (mpmath.mpf(20) / 3 - value) < mpmath.mpf("1e-5")
-    assert float(value) == pytest.approx(reference, rel=1e-5)  # REFERENCE.md §1
+    assert float(value) == pytest.approx(reference, rel=1e-5)  # docs/reference_values.md §1
 
 
 def _wrong_invariant_claim(sign):
@@ -240,7 +240,7 @@ def test_registry_rejects_duplicates_and_bad_kinds():
 # ------------------------------------------------------------------------------------------ mean model
 
 def _test_double_mean_model(loss=None, loss_expr=None, params=None):
-    """A mean model declared in this test from REFERENCE.md §3 (r = bΦ + φ typed in), used only to exercise
+    """A mean model declared in this test from docs/reference_values.md §3 (r = bΦ + φ typed in), used only to exercise
     the claims where the project's own mean-model is not installed."""
     d_value = int(params.get("d", 200))
     a_minus, a_plus, b = sp.symbols("a_minus a_plus b", real=True)
@@ -266,7 +266,7 @@ def _check_mean_model_results():
         outcomes[claim_id] = result.outcome
     outcome = outcomes["mean-model.bias-law"]
     for row in outcome.details["rows"]:
-        assert row["b_inf"] == pytest.approx(REFERENCE_B_INF[row["eta_over_eta_c"]], abs=2e-3)  # REFERENCE.md §3
+        assert row["b_inf"] == pytest.approx(REFERENCE_B_INF[row["eta_over_eta_c"]], abs=2e-3)  # docs/reference_values.md §3
     assert outcome.details["eta_c"] == pytest.approx(8 * 3.141592653589793 / 200**2, rel=1e-12)
 
 

@@ -1,4 +1,4 @@
-"""issue 4: the mean model derived from the sparse-coding network (REFERENCE.md §3)."""
+"""issue 4: the mean model derived from the sparse-coding network (docs/reference_values.md §3)."""
 import math
 
 import mpmath

@@ -1,4 +1,4 @@
-"""Symbolic facts of GD on ℓ(x·y) (REFERENCE.md §1), derived by eoscope and checked independently."""
+"""Symbolic facts of GD on ℓ(x·y) (docs/reference_values.md §1), derived by eoscope and checked independently."""
 import pytest
 import sympy as sp
 
@@ -107,7 +107,7 @@ def test_huber_is_flagged_piecewise_and_smooth_losses_are_not():
 
 
 def test_scalar_factorisation_minimisers_are_the_hyperbola():
-    """ℓ(s) = (1 − s)²/2 (REFERENCE.md §4): minimisers xy = 1 with sharpness x² + y² ≥ 2; the branch
+    """ℓ(s) = (1 − s)²/2 (docs/reference_values.md §4): minimisers xy = 1 with sharpness x² + y² ≥ 2; the branch
     x = 0 is not a minimiser, so no gradient-flow limit on it is claimed."""
     derivation = derive(single_neuron(get_loss(expression="(1 - s)**2/2")))
     assert derivation.minimizers == (1,)

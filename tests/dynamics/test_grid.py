@@ -1,4 +1,4 @@
-"""Issue 3: grid runs reproduce REFERENCE.md §1 and agree with the single-trajectory path."""
+"""Issue 3: grid runs reproduce docs/reference_values.md §1 and agree with the single-trajectory path."""
 import math
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from derivations import InputError, get_loss, single_neuron
 from dynamics import GRID_STATUS_CODES, grid_run, trajectory
 
-REFERENCE_Y_INF_SQ = {  # REFERENCE.md §1: x0 = 0.1, y0 = √(3/η), run until |x| < 1e-12; 1e-5 relative
+REFERENCE_Y_INF_SQ = {  # docs/reference_values.md §1: x0 = 0.1, y0 = √(3/η), run until |x| < 1e-12; 1e-5 relative
     "sqrt1p": {0.3: 6.351917, 0.1: 19.899495, 0.03: 66.636653},
     "logcosh": {0.3: 6.201692, 0.1: 19.849536, 0.03: 66.621654},
 }
@@ -51,7 +51,7 @@ def test_stable_overshoot_and_divergent_reference_points():
 
 
 def test_periodic_orbits_are_detected_and_are_periodic_along_the_trajectory():
-    """Scalar factorisation (1 − xy)²/2 (REFERENCE.md §4) period-doubles at large η."""
+    """Scalar factorisation (1 − xy)²/2 (docs/reference_values.md §4) period-doubles at large η."""
     model = single_neuron(get_loss(expression="(1 - s)**2/2"))
     etas = np.array([1.1218487394957983, 1.265546218487395, 1.2974789915966387])
     theta0 = np.array([[0.1, 0.3277310924369748], [0.1, 1.030252100840336], [0.1, 0.8067226890756303]])
@@ -82,7 +82,7 @@ def test_grid_input_errors():
 
 
 def test_mean_model_reference_from_a_grid_run():
-    """REFERENCE.md §3: b∞ for d = 200, A0 = 1/d (a₋ = a₊), b0 = 0 (runs where the mean model is registered)."""
+    """docs/reference_values.md §3: b∞ for d = 200, A0 = 1/d (a₋ = a₊), b0 = 0 (runs where the mean model is registered)."""
     from derivations import MODEL_BUILDERS, build_model
 
     if "mean-model" not in MODEL_BUILDERS:

@@ -1,4 +1,4 @@
-"""issue 4: generated kernels of the 3-state mean model against REFERENCE.md §3."""
+"""issue 4: generated kernels of the 3-state mean model against docs/reference_values.md §3."""
 import math
 
 import mpmath

@@ -1,4 +1,4 @@
-"""Single trajectories through the generated kernel against REFERENCE.md §1, mpmath and closed forms."""
+"""Single trajectories through the generated kernel against docs/reference_values.md §1, mpmath and closed forms."""
 import math
 
 import mpmath

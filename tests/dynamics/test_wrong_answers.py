@@ -99,7 +99,7 @@ def test_residual_loss_trajectory_matches_numpy_gd(residual_model):
     assert (run.final["x"], run.final["y"]) == (pytest.approx(0.682642, abs=1e-6), pytest.approx(1.464897, abs=1e-6))
     assert run.final["x"] * run.final["y"] == pytest.approx(1.0, abs=1e-12)
     assert run.message == f"converged after {run.steps} steps (|∇L| < 1e-12)"
-    # a catalogue loss keeps the |x| rule (REFERENCE.md §1: run until |x| < 1e-12)
+    # a catalogue loss keeps the |x| rule (docs/reference_values.md §1: run until |x| < 1e-12)
     assert "(|∇L| or |x| < 1e-12)" in trajectory(build_model("single-neuron", loss="sqrt1p"), 0.3,
                                                   {"x": 0.1, "y": math.sqrt(10)}).message
 

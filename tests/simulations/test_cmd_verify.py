@@ -33,7 +33,7 @@ def test_every_registered_claim_runs_without_failure(tmp_path):
             assert record["status"] == "evidence" or record["kind"] != "d"
     eos = next(r for r in records if r["id"] == "single-neuron.eos-limit")
     assert eos["kind"] == "c" and set(eos["enclosure"]) == {"eta=0.3", "eta=0.1"}
-    for key, reference in (("eta=0.3", 6.351917), ("eta=0.1", 19.899495)):  # REFERENCE.md §1
+    for key, reference in (("eta=0.3", 6.351917), ("eta=0.1", 19.899495)):  # docs/reference_values.md §1
         lo, hi = map(float, eos["enclosure"][key]["y_inf_sq"])
         assert abs(lo / reference - 1) < 1e-5 and abs(hi / reference - 1) < 1e-5
     assert proc.returncode == (0 if "mean-model" in MODEL_BUILDERS else 1)

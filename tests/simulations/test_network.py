@@ -1,4 +1,4 @@
-"""issue 4: the sparse-coding ReLU network (REFERENCE.md §2) against an O(n·d) numpy reference."""
+"""issue 4: the sparse-coding ReLU network (docs/reference_values.md §2) against an O(n·d) numpy reference."""
 import math
 
 import numpy as np

@@ -17,9 +17,9 @@ from simulations._sweep import open_sweep, sweep
 from ..conftest import run_cli
 
 D = 200
-ETA_C = 8 * math.pi / D**2  # REFERENCE.md §3
+ETA_C = 8 * math.pi / D**2  # docs/reference_values.md §3
 MEAN = build_model("mean-model", params={"d": D})
-# REFERENCE.md §3: d = 200, a₋ = a₊, A0 = a₋ + a₊ = 1/d, b0 = 0, to convergence (abs tol 2e-3)
+# docs/reference_values.md §3: d = 200, a₋ = a₊, A0 = a₋ + a₊ = 1/d, b0 = 0, to convergence (abs tol 2e-3)
 REFERENCE_B_INF = {0.5: -1.5e-5, 2.0: -0.26198, 3.0: -0.40244}
 
 
