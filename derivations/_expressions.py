@@ -36,23 +36,6 @@ import sympy as sp
 from ._budget import time_budget
 from ._errors import InputError
 
-ALLOWED_FUNCTIONS = {
-    "exp": sp.exp,
-    "log": sp.log,
-    "log1p": lambda a: sp.log(1 + a),
-    "sqrt": sp.sqrt,
-    "sin": sp.sin,
-    "cos": sp.cos,
-    "tan": sp.tan,
-    "sinh": sp.sinh,
-    "cosh": sp.cosh,
-    "tanh": sp.tanh,
-    "asinh": sp.asinh,
-    "atan": sp.atan,
-    "erf": sp.erf,
-    "abs": sp.Abs,
-    "Abs": sp.Abs,
-}
 ALLOWED_CONSTANTS = {"pi": sp.pi, "E": sp.E}
 MAX_LENGTH = 2000
 MAX_DEPTH = 100  # nesting of operators and calls
@@ -78,24 +61,26 @@ def _erf(z: complex) -> complex:
     return complex(math.erf(z.real))
 
 
-# float64 (complex) twins of ALLOWED_FUNCTIONS, for the constant sub-expressions
-_NUMERIC_FUNCTIONS = {
-    "exp": cmath.exp,
-    "log": cmath.log,
-    "log1p": lambda z: cmath.log(1 + z),
-    "sqrt": cmath.sqrt,
-    "sin": cmath.sin,
-    "cos": cmath.cos,
-    "tan": cmath.tan,
-    "sinh": cmath.sinh,
-    "cosh": cmath.cosh,
-    "tanh": cmath.tanh,
-    "asinh": cmath.asinh,
-    "atan": cmath.atan,
-    "erf": _erf,
-    "abs": lambda z: complex(abs(z)),
-    "Abs": lambda z: complex(abs(z)),
+# name -> (SymPy function, its float64 (complex) twin for constant sub-expressions)
+_FUNCTIONS = {
+    "exp": (sp.exp, cmath.exp),
+    "log": (sp.log, cmath.log),
+    "log1p": (lambda a: sp.log(1 + a), lambda z: cmath.log(1 + z)),
+    "sqrt": (sp.sqrt, cmath.sqrt),
+    "sin": (sp.sin, cmath.sin),
+    "cos": (sp.cos, cmath.cos),
+    "tan": (sp.tan, cmath.tan),
+    "sinh": (sp.sinh, cmath.sinh),
+    "cosh": (sp.cosh, cmath.cosh),
+    "tanh": (sp.tanh, cmath.tanh),
+    "asinh": (sp.asinh, cmath.asinh),
+    "atan": (sp.atan, cmath.atan),
+    "erf": (sp.erf, _erf),
+    "abs": (sp.Abs, lambda z: complex(abs(z))),
+    "Abs": (sp.Abs, lambda z: complex(abs(z))),
 }
+ALLOWED_FUNCTIONS = {name: symbolic for name, (symbolic, _) in _FUNCTIONS.items()}
+_NUMERIC_FUNCTIONS = {name: numeric for name, (_, numeric) in _FUNCTIONS.items()}
 _NUMERIC_BINARY = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
