@@ -81,21 +81,23 @@ def _is_count(value, minimum: int) -> bool:
     return math.isfinite(value) and int(value) == value and value >= minimum
 
 
-def check_grid_options(max_steps, tol, bound, check_every, period_tol, tail) -> None:
+def _check_count(value, name: str, minimum: int, wording: str) -> None:
+    """InputError unless ``value`` is an integer ≥ ``minimum`` within ``derivations._limits.MAX_STEPS``."""
+    if not _is_count(value, minimum):
+        raise InputError(f"{name} must be {wording}, got {value!r}")
+    check_steps(int(value), name)
+
+
+def check_grid_options(max_steps, tol, bound, check_every, period_tol, tail, dense_steps=0) -> None:
     """InputError unless the grid options are sane (step counts ≤ ``derivations._limits.MAX_STEPS``)."""
-    if not _is_count(max_steps, 0):
-        raise InputError(f"max_steps must be a non-negative integer, got {max_steps!r}")
-    check_steps(int(max_steps), "max_steps")
+    _check_count(max_steps, "max_steps", 0, "a non-negative integer")
     for name, value in (("tol", tol), ("bound", bound), ("period_tol", period_tol)):
         if isinstance(value, bool) or not (isinstance(value, (int, float, np.integer, np.floating))
                                            and math.isfinite(value) and value > 0):
             raise InputError(f"{name} must be finite and > 0, got {value!r}")
-    if not _is_count(check_every, 1):
-        raise InputError(f"check_every must be a positive integer, got {check_every!r}")
-    check_steps(int(check_every), "check_every")
-    if not _is_count(tail, 0):
-        raise InputError(f"tail must be a non-negative integer, got {tail!r}")
-    check_steps(int(tail), "tail")
+    _check_count(check_every, "check_every", 1, "a positive integer")
+    _check_count(tail, "tail", 0, "a non-negative integer")
+    _check_count(dense_steps, "dense_steps", 0, "a non-negative integer")
 
 
 def grid_run(
@@ -120,10 +122,7 @@ def grid_run(
     η·S/2 is reported next to the final sharpness S (1 = exactly at the edge of stability), and η·S0/2
     next to the sharpness S0 = S(θ0) at the start (> 1: the start lies beyond the edge).
     """
-    check_grid_options(max_steps, tol, bound, check_every, period_tol, tail)
-    if not _is_count(dense_steps, 0):
-        raise InputError(f"dense_steps must be a non-negative integer, got {dense_steps!r}")
-    check_steps(int(dense_steps), "dense_steps")
+    check_grid_options(max_steps, tol, bound, check_every, period_tol, tail, dense_steps)
     theta0 = np.ascontiguousarray(theta0, dtype=np.float64)
     eta = np.ascontiguousarray(eta, dtype=np.float64).reshape(-1)
     n = model.dimension

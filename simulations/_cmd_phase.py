@@ -81,7 +81,8 @@ def axis_scales_from_args(args, axes: dict) -> dict:
 
 
 def run(args) -> int:
-    from ._sweep import check_store_path, plan_sweep, sweep, sweep_summary
+    from ._output_paths import check_store_target
+    from ._sweep import plan_sweep, sweep, sweep_summary
 
     model = model_from_args(args)
     options = {
@@ -97,7 +98,7 @@ def run(args) -> int:
         raise InputError("--tile-points must be ≥ 1")
     plan = plan_sweep(model, args.eta, axes, eta_scale=args.eta_scale, options=options, tile_points=tile_points,
                       eta_unit=args.eta_unit, axis_scales=axis_scales, store=args.out)
-    check_store_path(args.out, args.resume, args.overwrite)
+    check_store_target(args.out, args.resume, args.overwrite)
     if args.plot:
         check_output_path(args.plot)
         if sum(n > 1 for n in plan.shape) != 2:

@@ -56,6 +56,14 @@ def _mount_type(path: Path) -> str | None:
     return kind
 
 
+def _containing_store(folders, any_zarr: bool = False) -> Path | None:
+    """The first of ``folders`` that is an eoscope store (its marker; with ``any_zarr`` also any zarr group)."""
+    for folder in folders:
+        if marker_path(folder).exists() or (any_zarr and (folder / "zarr.json").exists()):
+            return folder
+    return None
+
+
 def _is_read_only(folder: Path) -> bool:
     try:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
@@ -139,9 +147,9 @@ def check_store_target(path, resume: bool = False, overwrite: bool = False, what
     kind = _mount_type(target)
     if kind in PSEUDO_FILE_SYSTEMS:
         raise InputError(f"{what}: {target} is on a {kind} pseudo file system")
-    for ancestor in target.parents:
-        if marker_path(ancestor).exists() or (ancestor / "zarr.json").exists():
-            raise InputError(f"{what}: {target} is inside the store {ancestor}")
+    store = _containing_store(target.parents, any_zarr=True)
+    if store is not None:
+        raise InputError(f"{what}: {target} is inside the store {store}")
     if _is_read_only(folder):
         raise InputError(f"{what}: folder {folder} is on a read-only file system")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -187,9 +195,9 @@ def check_output_file(path, what: str = "--plot") -> str:
     folder = target.parent
     if not folder.is_dir():
         raise InputError(f"{what}: folder {folder} does not exist")
-    for ancestor in (folder, *folder.parents):
-        if marker_path(ancestor).exists():
-            raise InputError(f"{what}: {target} is inside the store {ancestor}")
+    store = _containing_store((folder, *folder.parents))
+    if store is not None:
+        raise InputError(f"{what}: {target} is inside the store {store}")
     _check_folder_writable(folder, what)
     return os.fspath(path)
 
@@ -204,9 +212,9 @@ def check_output_folder(path, what: str = "--out") -> Path:
         raise InputError(f"{what}: eoscope does not write into the root folder")
     if absolute.exists() and not absolute.is_dir():
         raise InputError(f"{what}: {absolute} exists and is not a folder")
-    for ancestor in (resolved, *resolved.parents):
-        if marker_path(ancestor).exists():
-            raise InputError(f"{what}: {absolute} is inside the store {ancestor}")
+    store = _containing_store((resolved, *resolved.parents))
+    if store is not None:
+        raise InputError(f"{what}: {absolute} is inside the store {store}")
     existing = next(p for p in (resolved, *resolved.parents) if p.exists())
     if not existing.is_dir():
         raise InputError(f"{what}: {existing} is not a folder")

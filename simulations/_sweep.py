@@ -268,12 +268,11 @@ def _checked_options(options) -> dict:
     if unknown:
         raise InputError(f"unknown sweep options: {', '.join(sorted(unknown))}")
     opts.update({k: v for k, v in (options or {}).items() if v is not None})
-    from dynamics._grid import _is_count, check_grid_options
+    from dynamics._grid import check_grid_options
 
-    check_grid_options(opts["max_steps"], opts["tol"], opts["bound"], opts["check_every"], opts["period_tol"], opts["tail"])
+    check_grid_options(opts["max_steps"], opts["tol"], opts["bound"], opts["check_every"], opts["period_tol"], opts["tail"],
+                       opts["dense_steps"])
     for key in ("max_steps", "check_every", "dense_steps", "tail"):
-        if not _is_count(opts[key], 0):
-            raise InputError(f"{key} must be a non-negative integer, got {opts[key]!r}")
         opts[key] = int(opts[key])
     for key in ("tol", "bound", "period_tol"):
         opts[key] = float(opts[key])
@@ -465,11 +464,6 @@ def _variables(plan: _Plan) -> dict:
     if plan.options["tail"]:
         variables["tail"] = "float64"
     return variables
-
-
-def check_store_path(path, resume: bool, overwrite: bool) -> Path:
-    """InputError when ``path`` is not a safe place for a store (see :func:`check_store_target`)."""
-    return check_store_target(path, resume, overwrite)
 
 
 def sweep(
