@@ -13,8 +13,8 @@ import time
 import numpy as np
 import sympy as sp
 
-from derivations import ETA, custom_map, derive, get_loss, single_neuron
-from dynamics import orbit_diagram
+from eoscope.derivations import ETA, custom_map, derive, get_loss, single_neuron
+from eoscope.dynamics import orbit_diagram
 
 
 def numpy_loop(model, etas, init, transient, keep, observable=0):

@@ -15,9 +15,9 @@ import time
 import mpmath
 from mpmath import iv
 
-from derivations import ETA, derive, get_loss, single_neuron
-from derivations.claims import registered_claims, run_claim
-from derivations.claims._interval import _interval_function
+from eoscope.derivations import ETA, derive, get_loss, single_neuron
+from eoscope.derivations.claims import registered_claims, run_claim
+from eoscope.derivations.claims._interval import _interval_function
 
 CHECKPOINTS = (50, 100, 200, 400, 575)
 

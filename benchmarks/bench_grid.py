@@ -30,9 +30,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sympy as sp  # noqa: E402
 
-from derivations import derive, get_loss, single_neuron  # noqa: E402
-from derivations._model import ETA  # noqa: E402
-from dynamics import grid_run  # noqa: E402
+from eoscope.derivations import derive, get_loss, single_neuron  # noqa: E402
+from eoscope.derivations._model import ETA  # noqa: E402
+from eoscope.dynamics import grid_run  # noqa: E402
 
 
 def grid(points: int, curvature: float = 1.0):
@@ -127,7 +127,7 @@ def timed_rounds(runners: dict, rounds: int) -> dict:
 
 
 def bench_phase(model):
-    from simulations._sweep import sweep
+    from eoscope.simulations._sweep import sweep
 
     sweep(model, "0.01:1:8", {"x0": "0.1", "y0": "0.2:12:8"}, eta_scale="log")  # compile / cache load
     start = time.perf_counter()

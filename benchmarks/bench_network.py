@@ -18,8 +18,8 @@ import time
 import numba
 import numpy as np
 
-from simulations._network import make_data, network_sweep
-from simulations._network_numpy import numpy_gd
+from eoscope.simulations._network import make_data, network_sweep
+from eoscope.simulations._network_numpy import numpy_gd
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from derivations import Model, generate_kernel_module
+from ..derivations import Model, generate_kernel_module
 
 from ._warmup import numba_runtime_probe
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
-from derivations import InputError, Model
+from ..derivations import InputError, Model
 
 from ._dyn_kernels import compile_dynamics
 from ._periodic import check_parameter, check_period, minimal_period, newton_orbit, orbit_power, stability_label

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from derivations import OUTCOME_CODES, InputError, Model, derive
+from ..derivations import OUTCOME_CODES, InputError, Model, derive
 
 from ._dyn_kernels import compile_dynamics
 from ._trajectory import check_count

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from derivations import Model, generate_dynamics_module
+from ..derivations import Model, generate_dynamics_module
 
 from ._compiled import _import_file
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import InputError, Model
-from derivations._limits import FLOAT_BYTES, check_memory, check_steps
-from derivations._codegen_grid import DEFAULT_BLOCK, GRID_CODEGEN_VERSION, GRID_STATUS_CODES, MAX_PERIOD, generate_grid_module
+from ..derivations import InputError, Model
+from ..derivations._limits import FLOAT_BYTES, check_memory, check_steps
+from ..derivations._codegen_grid import DEFAULT_BLOCK, GRID_CODEGEN_VERSION, GRID_STATUS_CODES, MAX_PERIOD, generate_grid_module
 
 from ._compiled import _import_file
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivations import Model
+from ..derivations import Model
 
 from ._dyn_kernels import compile_dynamics
 from ._periodic import check_parameter

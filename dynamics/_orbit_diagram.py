@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import InputError, Model, observable_codes
+from ..derivations import InputError, Model, observable_codes
 
 from ._dyn_kernels import compile_dynamics
 from ._trajectory import check_count

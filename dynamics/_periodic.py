@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import InputError, Model, parse_real
+from ..derivations import InputError, Model, parse_real
 
 from ._dyn_kernels import compile_dynamics
 from ._trajectory import check_eta, check_init

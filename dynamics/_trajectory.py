@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derivations import STATUS_CODES, InputError, Model, derive, parse_real
-from derivations._limits import check_steps
+from ..derivations import STATUS_CODES, InputError, Model, derive, parse_real
+from ..derivations._limits import check_steps
 
 from ._compiled import compile_model
 from ._version import package_version

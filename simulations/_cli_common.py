@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from derivations import InputError, build_model, parse_real
+from ..derivations import InputError, build_model, parse_real
 
 
 def parse_number(text: str, what: str) -> float:

@@ -5,7 +5,7 @@ import argparse
 
 import numpy as np
 
-from derivations import InputError, custom_map
+from ..derivations import InputError, custom_map
 
 from ._cli_common import model_from_args, parse_number
 

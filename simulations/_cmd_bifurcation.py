@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 
-from derivations import InputError
-from derivations._limits import check_steps
-from dynamics import orbit_diagram
+from ..derivations import InputError
+from ..derivations._limits import check_steps
+from ..dynamics import orbit_diagram
 
 from ._cli_common import _jsonable, check_output_path, parse_assignments, parse_count, parse_number, print_json
 from ._cli_dynamics import add_model_or_map_arguments, model_or_map_from_args, parse_eta_grid

@@ -1,8 +1,8 @@
 """``eoscope continue MODEL --from-orbit ... --eta-range a:b``: continuation with labelled PD/LP points."""
 from __future__ import annotations
 
-from derivations import InputError
-from dynamics import continue_orbit
+from ..derivations import InputError
+from ..dynamics import continue_orbit
 
 from ._cli_common import check_output_path, parse_assignments, parse_count, parse_number, print_json
 from ._cli_dynamics import add_model_or_map_arguments, model_or_map_from_args, parse_eta_range

@@ -1,8 +1,8 @@
 """``eoscope critical MODEL --init ...``: the critical step size, symbolic and as a certified bracket."""
 from __future__ import annotations
 
-from derivations._limits import check_steps
-from dynamics import critical_step_size
+from ..derivations._limits import check_steps
+from ..dynamics import critical_step_size
 
 from ._cli_common import parse_assignments, parse_count, parse_number, print_json
 from ._cli_dynamics import model_or_map_from_args, parse_eta_range, add_model_or_map_arguments

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import derive
+from ..derivations import derive
 
 from ._cli_common import add_model_arguments, model_from_args, print_json
 

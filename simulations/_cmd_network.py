@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 
-from derivations import InputError
-from derivations._limits import check_steps
+from ..derivations import InputError
+from ..derivations._limits import check_steps
 
 from ._cli_common import _jsonable, check_output_path, parse_count, parse_number, print_json
 from ._output_paths import write_text_atomically

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 import time
 
-from derivations import InputError
-from derivations._limits import check_steps
+from ..derivations import InputError
+from ..derivations._limits import check_steps
 
 from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_count, parse_number, print_json
 from ._progress import Progress

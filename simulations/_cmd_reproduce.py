@@ -4,17 +4,17 @@ from __future__ import annotations
 import os
 import time
 
-from derivations import InputError
+from ..derivations import InputError
 
 from ._output_paths import check_output_folder
 from ._progress import Progress
 
 FIGURE_JOBS = [
-    "simulations._reproduce_single_neuron",
-    "simulations._reproduce_two_layer",
-    "simulations._reproduce_claims",
-    "simulations._reproduce_bifurcations",
-    "simulations._reproduce_phase",
+    "._reproduce_single_neuron",
+    "._reproduce_two_layer",
+    "._reproduce_claims",
+    "._reproduce_bifurcations",
+    "._reproduce_phase",
 ]
 
 
@@ -28,7 +28,7 @@ def register(sub) -> None:
 def run(args) -> int:
     import importlib
 
-    jobs = [importlib.import_module(name) for name in FIGURE_JOBS]
+    jobs = [importlib.import_module(name, __package__) for name in FIGURE_JOBS]
     jobs = [job for job in jobs if not args.only or any(o in job.__name__ for o in args.only)]
     if not jobs:
         names = ", ".join(name.rsplit("_reproduce_", 1)[-1] for name in FIGURE_JOBS)

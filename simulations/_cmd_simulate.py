@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from derivations._limits import check_steps
-from dynamics import trajectory
+from ..derivations._limits import check_steps
+from ..dynamics import trajectory
 
 from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_assignments, parse_count, parse_number, print_json
 

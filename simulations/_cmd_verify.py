@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from derivations import get_loss
+from ..derivations import get_loss
 
 from ._cli_common import check_output_path, print_json
 from ._output_paths import write_text_atomically
@@ -39,7 +39,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from derivations import claims as registry
+    from ..derivations import claims as registry
 
     if args.write_docs:
         check_output_path(args.write_docs, "--write-docs")

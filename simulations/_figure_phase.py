@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
-from derivations import InputError, derive  # noqa: E402
+from ..derivations import InputError, derive  # noqa: E402
 
 from ._phase_classify import PHASE_LABELS  # noqa: E402
 

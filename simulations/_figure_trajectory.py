@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from derivations import derive  # noqa: E402
+from ..derivations import derive  # noqa: E402
 
 
 def plot_trajectories(model, runs, path: str, labels=None, title: str | None = None) -> str:

@@ -13,8 +13,8 @@ import math
 from scipy.optimize import brentq
 from scipy.special import erfc
 
-from derivations import build_model
-from dynamics import trajectory
+from ..derivations import build_model
+from ..dynamics import trajectory
 
 
 def critical_eta(d: float) -> float:

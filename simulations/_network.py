@@ -35,10 +35,10 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from derivations import InputError
-from derivations._limits import check_steps, sci
+from ..derivations import InputError
+from ..derivations._limits import check_steps, sci
 
-from dynamics import package_version
+from ..dynamics import package_version
 
 from ._mean_model_sweep import critical_eta
 

@@ -25,7 +25,7 @@ import os
 import secrets
 from pathlib import Path
 
-from derivations import InputError
+from ..derivations import InputError
 
 MAX_NAME_BYTES = 200  # a file name's limit is 255 bytes; eoscope's temporary siblings add ".<name>.new-<random>"
 MARKER_FOLDER = ".eoscope"

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dynamics import GRID_STATUS_CODES
+from ..dynamics import GRID_STATUS_CODES
 
 PHASE_LABELS = ("stable", "eos", "catapult", "periodic", "unclassified", "divergent")
 PHASE_CODES = {name: code for code, name in enumerate(PHASE_LABELS)}

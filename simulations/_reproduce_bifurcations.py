@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from derivations import get_loss, single_neuron  # noqa: E402
-from dynamics import continue_orbit, critical_step_size, orbit_diagram  # noqa: E402
+from ..derivations import get_loss, single_neuron  # noqa: E402
+from ..dynamics import continue_orbit, critical_step_size, orbit_diagram  # noqa: E402
 
 from ._figure_bifurcation import plot_continuation, plot_orbit_diagram  # noqa: E402
 

@@ -42,7 +42,7 @@ def claims_page_path(out: str) -> str:
 
 
 def make_figures(out: str, progress) -> list[str]:
-    from derivations.claims import claims_markdown
+    from ..derivations.claims import claims_markdown
 
     path = claims_page_path(out)
     write_text_atomically(path, claims_markdown())

@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from derivations import get_loss, single_neuron
+from ..derivations import get_loss, single_neuron
 
 from ._figure_phase import plot_phase
 from ._sweep import sweep, sweep_summary

@@ -16,8 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from derivations import CATALOGUE_NAMES, get_loss, single_neuron  # noqa: E402
-from dynamics import GRID_STATUS_NAMES, grid_run, trajectory  # noqa: E402
+from ..derivations import CATALOGUE_NAMES, get_loss, single_neuron  # noqa: E402
+from ..dynamics import GRID_STATUS_NAMES, grid_run, trajectory  # noqa: E402
 
 from ._figure_trajectory import plot_trajectories  # noqa: E402
 

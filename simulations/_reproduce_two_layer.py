@@ -37,7 +37,7 @@ def mean_model_phase(out: str) -> tuple[str, dict]:
     """The mean model's phase diagram over (η/η_c, A0) and its summary (counts per label, seconds)."""
     import time
 
-    from derivations import build_model
+    from ..derivations import build_model
 
     from ._figure_phase_relative import plot_phase_relative
     from ._sweep import sweep, sweep_summary

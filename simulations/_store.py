@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations import InputError
+from ..derivations import InputError
 
 from ._output_paths import MARKER_FOLDER, MARKER_NAME, marker_path
 from ._store_lock import LOCK_NAME, StoreLock

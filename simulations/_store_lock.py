@@ -15,7 +15,7 @@ import os
 import socket
 from pathlib import Path
 
-from derivations import InputError
+from ..derivations import InputError
 
 from ._output_paths import MARKER_FOLDER
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations import InputError, Model, build_model
-from derivations._limits import (FLOAT_BYTES, MAX_GRID_POINTS, MAX_TILES, check_axis_points, check_disk, check_memory,
+from ..derivations import InputError, Model, build_model
+from ..derivations._limits import (FLOAT_BYTES, MAX_GRID_POINTS, MAX_TILES, check_axis_points, check_disk, check_memory,
                                  human_bytes, sci)
-from dynamics import GRID_CODEGEN_VERSION, GRID_STATUS_CODES, grid_run, package_version
+from ..dynamics import GRID_CODEGEN_VERSION, GRID_STATUS_CODES, grid_run, package_version
 
 from ._phase_classify import PHASE_LABELS, classify, phase_counts
 from ._output_paths import check_store_target
@@ -87,7 +87,7 @@ class Axis:
 def parse_axis(text, what: str, scale: str = "linear", positive: bool = False) -> Axis:
     """``"a:b:n"`` or ``"v"`` → Axis; InputError for a > b, n ≤ 0, non-numbers, non-positive values when
     ``positive`` (η), or a log scale through values ≤ 0."""
-    from derivations import parse_real  # strict ASCII numbers (no '1_0', no '١'), no silent under/overflow
+    from ..derivations import parse_real  # strict ASCII numbers (no '1_0', no '١'), no silent under/overflow
 
     if isinstance(text, Axis):
         axis = text
@@ -206,7 +206,7 @@ class _Plan:
 def critical_step(model: Model) -> float:
     """η_c of the model's minimisers (at its reference point, when it declares one); InputError unless it
     is a number (e.g. ℓ(x·y): η_c = 2/(ℓ''(0)y²) depends on the state, so relative η is meaningless)."""
-    from derivations import derive
+    from ..derivations import derive
 
     eta_c = derive(model).critical_eta
     if eta_c is None:
@@ -268,7 +268,7 @@ def _checked_options(options) -> dict:
     if unknown:
         raise InputError(f"unknown sweep options: {', '.join(sorted(unknown))}")
     opts.update({k: v for k, v in (options or {}).items() if v is not None})
-    from dynamics._grid import check_grid_options
+    from ..dynamics._grid import check_grid_options
 
     check_grid_options(opts["max_steps"], opts["tol"], opts["bound"], opts["check_every"], opts["period_tol"], opts["tail"],
                        opts["dense_steps"])
@@ -288,7 +288,7 @@ def _check_sweep_size(model: Model, axes: dict, opts: dict, tile, tile_points, s
         raise InputError(f"the grid of {points} points ({grid}) exceeds the limit of {sci(MAX_GRID_POINTS)} points "
                          f"per sweep")
     if tile is None:
-        from dynamics._grid import _is_count
+        from ..dynamics._grid import _is_count
 
         if not _is_count(tile_points, 1):
             raise InputError(f"tile_points must be an integer ≥ 1, got {tile_points!r}")

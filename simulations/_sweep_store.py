@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derivations import InputError
+from ..derivations import InputError
 
 from ._store import (clean_partial_files, drop_tile_record, install_new_store, read_marker, record_tile, recorded_tiles,
                      repair_metadata, store_arrays, tile_digest, tile_key)

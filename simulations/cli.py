@@ -11,18 +11,18 @@ import os
 import shlex
 import sys
 
-from derivations import InputError
+from ..derivations import InputError
 
 COMMAND_MODULES = [
-    "simulations._cmd_derive",
-    "simulations._cmd_simulate",
-    "simulations._cmd_reproduce",
-    "simulations._cmd_network",
-    "simulations._cmd_verify",
-    "simulations._cmd_bifurcation",
-    "simulations._cmd_continue",
-    "simulations._cmd_critical",
-    "simulations._cmd_phase",
+    "._cmd_derive",
+    "._cmd_simulate",
+    "._cmd_reproduce",
+    "._cmd_network",
+    "._cmd_verify",
+    "._cmd_bifurcation",
+    "._cmd_continue",
+    "._cmd_critical",
+    "._cmd_phase",
 ]
 
 
@@ -33,12 +33,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="eoscope", description="Analytical and symbolic explorer of GD at the edge of stability.")
-    from dynamics import package_version
+    from ..dynamics import package_version
 
     parser.add_argument("--version", action="version", version=f"eoscope {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        importlib.import_module(name, __package__).register(sub)
     return parser
 
 

@@ -83,8 +83,8 @@ def claims_markdown(claims=None) -> str:
 
 USER_CLAIM_EXAMPLE = '''
 # my_claims.py — a user claim: checked against the project's own derivation
-from derivations import ETA, derive, single_neuron
-from derivations.claims import Claim, identity_outcome, register
+from eoscope.derivations import ETA, derive, single_neuron
+from eoscope.derivations.claims import Claim, identity_outcome, register
 
 
 def check(context):

@@ -12,9 +12,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from derivations import ETA, MODEL_BUILDERS, derive, derived_function, get_loss, single_neuron
-from derivations import Model
-from derivations.claims import (
+from eoscope.derivations import ETA, MODEL_BUILDERS, derive, derived_function, get_loss, single_neuron
+from eoscope.derivations import Model
+from eoscope.derivations.claims import (
     Claim,
     Outcome,
     check_requirement,
@@ -26,8 +26,8 @@ from derivations.claims import (
     registered_claims,
     run_claim,
 )
-from derivations.claims import _registry
-from derivations.claims._claims_single_neuron import eos_limit_outcome
+from eoscope.derivations.claims import _registry
+from eoscope.derivations.claims._claims_single_neuron import eos_limit_outcome
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SYMBOLIC_SINGLE_NEURON = [
@@ -154,7 +154,7 @@ def test_wrong_sign_invariant_is_refuted_with_concrete_counterexample():
 
 
 def test_wrong_catapult_closure_is_refuted():
-    from derivations.claims._claims_generic import _uv_model
+    from eoscope.derivations.claims._claims_generic import _uv_model
 
     model, u, v, y, f, ntk = _uv_model(2)
     F = derive(model).gd_map
@@ -338,7 +338,7 @@ def _braces_balanced(text: str) -> bool:
 def test_user_claims_file_registers(tmp_path):
     path = tmp_path / "mine.py"
     path.write_text(
-        "from derivations.claims import Claim, Outcome, register\n"
+        "from eoscope.derivations.claims import Claim, Outcome, register\n"
         "register(Claim(id='user.trivial', statement='1 = 1', latex='1 = 1', model='none', assumptions=(),\n"
         "               kind='a', check=lambda context: Outcome('verified', 'ok')))\n"
     )
@@ -369,7 +369,7 @@ def test_generic_identity_refuted_with_unknown_function_values():
 
 
 def test_latex_text_escapes():
-    from derivations.claims._report import latex_text
+    from eoscope.derivations.claims._report import latex_text
 
     text = latex_text("ℓ''(0) > 0, |x| < 1, 50% & a_b {c}")
     assert all(ord(ch) < 128 for ch in text)

@@ -2,7 +2,7 @@
 import pytest
 import sympy as sp
 
-from derivations import ETA, InputError, custom_map, derive, generate_dynamics_source, single_neuron, get_loss
+from eoscope.derivations import ETA, InputError, custom_map, derive, generate_dynamics_source, single_neuron, get_loss
 
 
 def test_logistic_map_derivation():

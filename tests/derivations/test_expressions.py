@@ -6,8 +6,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivations import InputError, parse_expression
-from derivations._expressions import ALLOWED_FUNCTIONS as ALLOWED
+from eoscope.derivations import InputError, parse_expression
+from eoscope.derivations._expressions import ALLOWED_FUNCTIONS as ALLOWED
 
 s = sp.Symbol("s", real=True)
 SYMBOLS = {"s": s}

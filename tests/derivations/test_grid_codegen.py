@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from numba import njit
 
-from derivations import InputError, build_model, get_loss, single_neuron
-from derivations._codegen_grid import generate_grid_source
-from dynamics import compile_grid, compile_model
+from eoscope.derivations import InputError, build_model, get_loss, single_neuron
+from eoscope.derivations._codegen_grid import generate_grid_source
+from eoscope.dynamics import compile_grid, compile_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -162,7 +162,7 @@ def test_generated_convergence_tests_read_the_right_outputs():
 def test_start_sharpness_is_nan_outside_the_bound_instead_of_failing():
     """S(θ0) is computed only inside the bound (a 3×3 eigvalsh would raise on a non-finite Hessian)."""
     model = build_model("mean-model", params={"d": 200})
-    from dynamics import grid_run
+    from eoscope.dynamics import grid_run
 
     result = grid_run(model, np.array([6e-4, 6e-4]), np.array([[0.01, 0.01, 1e200], [0.005, 0.005, 0.0]]), max_steps=50)
     assert np.isnan(result.sharpness0[0]) and result.status[0] == 1  # diverged
@@ -209,8 +209,8 @@ def test_grid_source_routes_tanh_and_sqrt_to_vectorisable_forms():
 _PROBE = r"""
 import re, sys
 import numpy as np
-from derivations import get_loss, single_neuron
-from dynamics import compile_grid, grid_run
+from eoscope.derivations import get_loss, single_neuron
+from eoscope.dynamics import compile_grid, grid_run
 model = single_neuron(get_loss(sys.argv[1]))
 grid_run(model, np.array([0.1]), np.array([[0.1, 1.0]]), max_steps=3)
 ir = list(compile_grid(model)._run_block.inspect_llvm().values())[0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import InputError, build_model, derive, mean_model, relu_moments, symmetric_logistic
+from eoscope.derivations import InputError, build_model, derive, mean_model, relu_moments, symmetric_logistic
 
 B = sp.Symbol("b", real=True)
 S = sp.Symbol("s", real=True)

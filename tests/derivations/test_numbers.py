@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivations import InputError, parse_real
+from eoscope.derivations import InputError, parse_real
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 import pytest
 import sympy as sp
 
-from derivations import CATALOGUE_NAMES, ETA, derive, get_loss, single_neuron
+from eoscope.derivations import CATALOGUE_NAMES, ETA, derive, get_loss, single_neuron
 
 x, y = sp.symbols("x y", real=True)
 s = sp.Symbol("s", real=True)

@@ -10,8 +10,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from derivations import InputError, custom_map, get_loss, single_neuron
-from dynamics import continue_orbit, lyapunov_exponents, orbit_diagram, periodic_orbit
+from eoscope.derivations import InputError, custom_map, get_loss, single_neuron
+from eoscope.dynamics import continue_orbit, lyapunov_exponents, orbit_diagram, periodic_orbit
 
 LOGISTIC = custom_map("eta*x*(1-x)", "x")
 FEIGENBAUM_POINTS = [3.0, 1 + math.sqrt(6), 3.5440903595519228536]

@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from derivations import MODEL_BUILDERS, InputError, build_model, custom_map, get_loss, single_neuron
-from dynamics import critical_step_size
+from eoscope.derivations import MODEL_BUILDERS, InputError, build_model, custom_map, get_loss, single_neuron
+from eoscope.dynamics import critical_step_size
 
 
 @pytest.mark.parametrize("loss", ["sqrt1p", "logcosh"])
@@ -58,7 +58,7 @@ def test_mean_model_bracket_finds_8pi_over_d2():
 
 @pytest.mark.skipif("mean-model" not in MODEL_BUILDERS, reason="the mean model (issue 4) is not merged in this tree")
 def test_mean_model_minimiser_loses_stability_at_8pi_over_d2():
-    from dynamics import continue_orbit
+    from eoscope.dynamics import continue_orbit
 
     d = 200
     model = build_model("mean-model", params={"d": d})

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from derivations import InputError, get_loss, single_neuron
-from dynamics import GRID_STATUS_CODES, grid_run, trajectory
+from eoscope.derivations import InputError, get_loss, single_neuron
+from eoscope.dynamics import GRID_STATUS_CODES, grid_run, trajectory
 
 REFERENCE_Y_INF_SQ = {  # docs/reference_values.md §1: x0 = 0.1, y0 = √(3/η), run until |x| < 1e-12; 1e-5 relative
     "sqrt1p": {0.3: 6.351917, 0.1: 19.899495, 0.03: 66.636653},
@@ -83,7 +83,7 @@ def test_grid_input_errors():
 
 def test_mean_model_reference_from_a_grid_run():
     """docs/reference_values.md §3: b∞ for d = 200, A0 = 1/d (a₋ = a₊), b0 = 0 (runs where the mean model is registered)."""
-    from derivations import MODEL_BUILDERS, build_model
+    from eoscope.derivations import MODEL_BUILDERS, build_model
 
     if "mean-model" not in MODEL_BUILDERS:
         pytest.skip("mean-model is not in this build's catalogue")

@@ -6,8 +6,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from derivations import build_model, relu_moments
-from dynamics import compile_model, trajectory
+from eoscope.derivations import build_model, relu_moments
+from eoscope.dynamics import compile_model, trajectory
 
 D = 200
 ETA_C = 8 * math.pi / D**2

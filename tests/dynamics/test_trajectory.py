@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivations import InputError, get_loss, single_neuron
-from dynamics import compile_model, trajectory
+from eoscope.derivations import InputError, get_loss, single_neuron
+from eoscope.dynamics import compile_model, trajectory
 
 REFERENCE_TABLE = {
     ("sqrt1p", 0.3): 6.351917,

@@ -14,8 +14,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from derivations import InputError, build_model, custom_map, derive, generate_grid_source, generate_source
-from dynamics import GRID_STATUS_CODES, grid_run, lyapunov_exponents, orbit_diagram, trajectory
+from eoscope.derivations import InputError, build_model, custom_map, derive, generate_grid_source, generate_source
+from eoscope.dynamics import GRID_STATUS_CODES, grid_run, lyapunov_exponents, orbit_diagram, trajectory
 from tests.conftest import run_cli
 
 SQUARE_RESIDUAL = "(1-s)**2/2"
@@ -215,7 +215,7 @@ def _max_half_eta_sharpness(x, y, eta, steps):
 def test_critical_step_of_a_loss_with_nonzero_slope_at_zero_uses_the_sharpness(residual_model):
     """ℓ'(0) ≠ 0: x grows on its way to xy = 1 at every η, so "|x| amplified" is no instability (it used to
     certify η_c ≈ 3.4e-21); the bracket must be where η·S(θ_k)/2 first exceeds 1 along the run."""
-    from dynamics import critical_step_size
+    from eoscope.dynamics import critical_step_size
 
     result = critical_step_size(residual_model, {"x": 1e-4, "y": 2.0}, tol=1e-8, max_steps=20_000)
     assert result.criterion == "sharpness_above_2_over_eta"

@@ -22,7 +22,7 @@ def test_every_registered_claim_runs_without_failure(tmp_path):
     records = json.loads(proc.stdout)
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)) >= 15
-    from derivations import MODEL_BUILDERS
+    from eoscope.derivations import MODEL_BUILDERS
 
     for record in records:
         assert set(record) >= {"id", "statement", "kind", "status", "seconds", "message", "derivation"}
@@ -80,8 +80,8 @@ def test_latex_into_missing_folder_fails_before_running(tmp_path):
 
 USER_FILE = '''
 import sympy as sp
-from derivations import ETA, derive, single_neuron
-from derivations.claims import Claim, identity_outcome, register
+from eoscope.derivations import ETA, derive, single_neuron
+from eoscope.derivations.claims import Claim, identity_outcome, register
 
 
 def make(sign):

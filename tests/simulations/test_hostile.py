@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from derivations import InputError
+from eoscope.derivations import InputError
 
 from ..conftest import ROOT
 
@@ -341,7 +341,7 @@ def _check_refusal(rc, out: str, err: str) -> None:
 
 @pytest.mark.parametrize("argv", CASES)
 def test_cli_refuses(argv, sandbox, capfd):
-    from simulations.cli import main
+    from eoscope.simulations.cli import main
 
     before = _snapshot(sandbox["root"])
     start = time.perf_counter()
@@ -364,7 +364,7 @@ LIMIT_CASES = {  # refused on counts alone: well under 2 s
 
 @pytest.mark.parametrize("argv", list(LIMIT_CASES.values()), ids=list(LIMIT_CASES))
 def test_limits_refused_fast(argv, sandbox, capfd):
-    from simulations.cli import main
+    from eoscope.simulations.cli import main
 
     main(list(argv))  # warm: the model is built once per process
     capfd.readouterr()
@@ -378,7 +378,7 @@ def test_limits_refused_fast(argv, sandbox, capfd):
 
 
 def test_limit_messages_state_limit_and_size(sandbox, capfd):
-    from simulations.cli import main
+    from eoscope.simulations.cli import main
 
     assert main(phase(eta="0.1:1:100000", y0="1:2:100000")) == 2
     err = capfd.readouterr().err
@@ -390,7 +390,7 @@ def test_limit_messages_state_limit_and_size(sandbox, capfd):
 
 # ------------------------------------------------------------------ Python API
 def _model():
-    from derivations import build_model
+    from eoscope.derivations import build_model
 
     return build_model("single-neuron", loss="sqrt1p")
 
@@ -398,10 +398,10 @@ def _model():
 def _api_cases():
     import numpy as np
 
-    from derivations import build_model, custom_map
-    from dynamics import critical_step_size, grid_run, orbit_diagram, trajectory
-    from simulations._network import network_sweep
-    from simulations._sweep import Axis, parse_axis, plan_sweep, sweep
+    from eoscope.derivations import build_model, custom_map
+    from eoscope.dynamics import critical_step_size, grid_run, orbit_diagram, trajectory
+    from eoscope.simulations._network import network_sweep
+    from eoscope.simulations._sweep import Axis, parse_axis, plan_sweep, sweep
 
     m = _model
     axes = {"x0": 0.1, "y0": "1:2:3"}
@@ -472,7 +472,7 @@ def test_api_refuses(name, sandbox):
 
 def test_plan_size_check_runs_before_materialising(sandbox):
     """10¹⁰ points are refused in well under 2 s (no axis is materialised)."""
-    from simulations._sweep import plan_sweep
+    from eoscope.simulations._sweep import plan_sweep
 
     model = _model()
     start = time.perf_counter()
@@ -484,7 +484,7 @@ def test_plan_size_check_runs_before_materialising(sandbox):
 
 
 def test_limits_are_documented_constants():
-    from derivations import _limits
+    from eoscope.derivations import _limits
 
     assert _limits.MAX_STEPS == 10**12
     assert _limits.MAX_AXIS_POINTS == 10**8
@@ -522,7 +522,7 @@ def subprocess_results(tmp_path_factory, mpl_dir):
                    PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         env.pop("EOSCOPE_DEBUG", None)
         before = _snapshot(folders["root"])
-        process = subprocess.Popen([sys.executable, "-m", "simulations.cli", *argv], cwd=folders["work"], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "eoscope", *argv], cwd=folders["work"], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         running[name] = (process, folders, before)
     results = {}

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from derivations import build_model, derive
-from simulations._mean_model_sweep import critical_eta, mean_model_limits, threshold_law_bias
-from simulations._network import initial_state, make_data, network_sweep, network_terms
-from simulations._network_numpy import numpy_gd, numpy_terms
+from eoscope.derivations import build_model, derive
+from eoscope.simulations._mean_model_sweep import critical_eta, mean_model_limits, threshold_law_bias
+from eoscope.simulations._network import initial_state, make_data, network_sweep, network_terms
+from eoscope.simulations._network_numpy import numpy_gd, numpy_terms
 
 D, N, LAM = 200, 300, 3.0
 ETA_C = 8 * math.pi / D**2

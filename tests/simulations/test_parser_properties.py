@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derivations import InputError
+from eoscope.derivations import InputError
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -38,7 +38,7 @@ ANY_VALUE = st.one_of(
 
 
 def _check_axis(axis, positive: bool, scale: str) -> None:
-    from simulations._sweep import Axis
+    from eoscope.simulations._sweep import Axis
 
     assert isinstance(axis, Axis)
     assert isinstance(axis.num, int) and axis.num >= 1
@@ -55,7 +55,7 @@ def _check_axis(axis, positive: bool, scale: str) -> None:
 @SETTINGS
 @given(text=RANGE_TEXT, positive=st.booleans(), scale=st.sampled_from(["linear", "log"]))
 def test_parse_axis_text_gives_axis_or_input_error(text, positive, scale):
-    from simulations._sweep import parse_axis
+    from eoscope.simulations._sweep import parse_axis
 
     try:
         axis = parse_axis(text, "--y0", scale, positive=positive)
@@ -68,7 +68,7 @@ def test_parse_axis_text_gives_axis_or_input_error(text, positive, scale):
 @SETTINGS
 @given(value=ANY_VALUE, positive=st.booleans(), scale=st.sampled_from(["linear", "log", "cubic", ""]))
 def test_parse_axis_any_object_gives_axis_or_input_error(value, positive, scale):
-    from simulations._sweep import parse_axis
+    from eoscope.simulations._sweep import parse_axis
 
     try:
         axis = parse_axis(value, "--eta", scale, positive=positive)
@@ -81,7 +81,7 @@ def test_parse_axis_any_object_gives_axis_or_input_error(value, positive, scale)
 @SETTINGS
 @given(a=st.floats(-1e6, 1e6), width=st.floats(1e-3, 1e6), n=st.integers(1, 1000))
 def test_parse_axis_accepts_plain_ranges(a, width, n):
-    from simulations._sweep import parse_axis
+    from eoscope.simulations._sweep import parse_axis
 
     b = a + width
     axis = parse_axis(f"{a!r}:{b!r}:{n}", "--y0")
@@ -105,7 +105,7 @@ ASSIGNMENT_TEXT = st.one_of(
 @SETTINGS
 @given(text=st.one_of(ASSIGNMENT_TEXT, st.none()))
 def test_parse_assignments_gives_dict_or_input_error(text):
-    from simulations._cli_common import parse_assignments
+    from eoscope.simulations._cli_common import parse_assignments
 
     try:
         values = parse_assignments(text, "--init")
@@ -122,7 +122,7 @@ def test_parse_assignments_gives_dict_or_input_error(text):
 @given(values=st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True),
                               st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=5))
 def test_parse_assignments_round_trip(values):
-    from simulations._cli_common import parse_assignments
+    from eoscope.simulations._cli_common import parse_assignments
 
     text = ",".join(f"{name}={value!r}" for name, value in values.items())
     assert parse_assignments(text, "--init") == {name: float(value) for name, value in values.items()}
@@ -130,7 +130,7 @@ def test_parse_assignments_round_trip(values):
 
 @pytest.fixture(scope="module")
 def single_neuron():
-    from derivations import build_model
+    from eoscope.derivations import build_model
 
     return build_model("single-neuron", loss="sqrt1p")
 
@@ -138,7 +138,7 @@ def single_neuron():
 @SETTINGS
 @given(init=st.dictionaries(st.one_of(st.sampled_from(["x", "y", "z", ""]), st.text(max_size=3)), ANY_VALUE, max_size=4))
 def test_check_init_gives_state_or_input_error(single_neuron, init):
-    from dynamics._trajectory import check_init
+    from eoscope.dynamics._trajectory import check_init
 
     try:
         state = check_init(single_neuron, init)
@@ -151,7 +151,7 @@ def test_check_init_gives_state_or_input_error(single_neuron, init):
 @SETTINGS
 @given(x=st.floats(allow_nan=False, allow_infinity=False), y=st.floats(allow_nan=False, allow_infinity=False))
 def test_check_init_accepts_finite_states(single_neuron, x, y):
-    from dynamics._trajectory import check_init
+    from eoscope.dynamics._trajectory import check_init
 
     state = check_init(single_neuron, {"y": y, "x": x})
     assert list(state) == [x, y]

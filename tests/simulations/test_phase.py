@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derivations import InputError, get_loss, single_neuron
-from simulations._phase_classify import PHASE_CODES, classify, phase_counts
-from simulations._sweep import open_sweep, parse_axis, sweep
+from eoscope.derivations import InputError, get_loss, single_neuron
+from eoscope.simulations._phase_classify import PHASE_CODES, classify, phase_counts
+from eoscope.simulations._sweep import open_sweep, parse_axis, sweep
 
 from ..conftest import ROOT, run_cli
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import zarr
 
-from derivations import InputError, build_model, get_loss, single_neuron
-from simulations._figure_phase_relative import uses_relative_figure
-from simulations._phase_classify import EOS_WINDOW, PHASE_CODES
-from simulations._sweep import open_sweep, sweep
+from eoscope.derivations import InputError, build_model, get_loss, single_neuron
+from eoscope.simulations._figure_phase_relative import uses_relative_figure
+from eoscope.simulations._phase_classify import EOS_WINDOW, PHASE_CODES
+from eoscope.simulations._sweep import open_sweep, sweep
 
 from ..conftest import run_cli
 
@@ -162,7 +162,7 @@ def test_approach_to_the_edge_from_below_with_a_falling_loss_is_stable_by_the_lo
     below; a₋ + a₊ flips sign at every step (multiplier in (−1, 0)) and the loss falls at every step
     (checked on the trajectory, step by step). By the issue's rules (EoS needs a loss that rose) the grid
     labels it stable; η·S/2 at the start (``eta_sharpness_half0``) and at the end tell the story."""
-    from dynamics import trajectory
+    from eoscope.dynamics import trajectory
 
     eta, a0 = 1.25 * ETA_C, 0.025
     path = trajectory(MEAN, eta, {"a_minus": a0 / 2, "a_plus": a0 / 2, "b": 0.0}, stride=1)

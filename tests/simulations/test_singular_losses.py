@@ -3,9 +3,9 @@ import time
 
 import pytest
 
-from derivations import InputError, build_model, get_loss, parse_expression
-from derivations._losses import S, Loss, check_custom_loss
-from dynamics import trajectory
+from eoscope.derivations import InputError, build_model, get_loss, parse_expression
+from eoscope.derivations._losses import S, Loss, check_custom_loss
+from eoscope.dynamics import trajectory
 
 
 @pytest.mark.parametrize(

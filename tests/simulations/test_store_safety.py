@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from derivations import InputError
-from simulations._output_paths import check_store_target
-from simulations._sweep import open_sweep
+from eoscope.derivations import InputError
+from eoscope.simulations._output_paths import check_store_target
+from eoscope.simulations._sweep import open_sweep
 
 from ..conftest import ROOT
 
@@ -199,7 +199,7 @@ def test_resume_repairs_a_torn_store_bit_identically_and_keeps_foreign_files(san
         assert (store / "phase" / "c" / "keep.me").read_text() == "also mine"
         del repaired["README.txt"], repaired["phase/c/keep.me"]
     assert repaired == expected
-    from simulations._phase_classify import phase_counts
+    from eoscope.simulations._phase_classify import phase_counts
 
     reference = open_sweep(whole)
     assert json.loads(result.stdout)["counts"] == phase_counts(reference["phase"].values, reference["period"].values)
@@ -382,7 +382,7 @@ def test_tile_digest_does_not_depend_on_the_nan_payload():
     """zarr skips an all-fill chunk and reads it back as +NaN, whatever NaN was written (x86's 0/0 is −NaN)."""
     import numpy as np
 
-    from simulations._store import tile_digest
+    from eoscope.simulations._store import tile_digest
 
     negative_nan = np.frombuffer(np.array([0xFFF8000000000000], dtype=np.uint64).tobytes(), dtype=np.float64)
     assert np.isnan(negative_nan[0]) and np.signbit(negative_nan[0])
@@ -395,7 +395,7 @@ def test_tile_digest_does_not_depend_on_the_nan_payload():
 
 
 def test_reproduce_claims_page_never_replaces_a_users_file(tmp_path):
-    from simulations._reproduce_claims import claims_page_path
+    from eoscope.simulations._reproduce_claims import claims_page_path
 
     docs = tmp_path / "docs"
     (docs / "figures").mkdir(parents=True)
@@ -409,7 +409,7 @@ def test_reproduce_claims_page_never_replaces_a_users_file(tmp_path):
 def test_a_failed_swap_puts_the_old_store_back(sandbox, whole, monkeypatch):
     """--overwrite renames the old store aside, then the new one in; if that second rename fails, the old one
     is renamed back and nothing of it is lost."""
-    from simulations import _store
+    from eoscope.simulations import _store
 
     before = _digest(whole)
 
