@@ -4,7 +4,7 @@ Public API: :func:`build_model`, :func:`single_neuron`, :class:`Model`, :func:`g
 :func:`derive`, :class:`Derivation`, :func:`parse_expression`, :func:`generate_kernel_module`,
 :class:`InputError`.
 """
-from ._errors import InputError
+from ._errors import ConvergenceError, InputError
 from ._expressions import parse_expression
 from ._numbers import parse_real
 from ._functions import DerivedFunction, concretize, derived_function
@@ -21,6 +21,7 @@ __all__ = [
     "MODEL_BUILDERS",
     "Derivation",
     "DerivedFunction",
+    "ConvergenceError",
     "InputError",
     "Loss",
     "Model",

@@ -1,0 +1,92 @@
+"""The one base of every eoscope result: a status that carries its message, and ``to_dict()`` from the fields.
+
+Status                 an enumeration (a ``str`` too, so ``result.status == "converged"`` holds); each member
+                       carries a one-line ``description`` (the pattern of diffrax's ``RESULTS``)
+Result                 frozen dataclass base: ``status``, ``message``, ``model`` (the Model object) and
+                       ``version`` (set when the result is made); ``to_dict(arrays=False)`` is built from the
+                       dataclass fields, leaving out the heavy arrays (fields declared with ``array_field()``)
+                       unless asked
+array_field()          a ``dataclasses.field`` for a heavy array: kept out of ``repr`` and of ``to_dict()``
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+
+import numpy as np
+
+from ._version import package_version
+
+
+class Status(str, enum.Enum):
+    """Status(value): what became of a computation. ``Status.CONVERGED.description`` says it in words."""
+
+    def __new__(cls, value: str, description: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        return member
+
+    def __str__(self) -> str:  # "converged", not "Status.CONVERGED"
+        return self.value
+
+    CONVERGED = "converged", "the stopping test was met: a fixed point, an orbit or a bracket was found"
+    DIVERGED = "diverged", "the iterate left the bound or became non-finite"
+    MAX_STEPS = "max_steps", "the step budget ran out before any stopping test was met"
+    NOT_CONVERGED = "not_converged", "the Newton iteration did not meet its tolerance within its iterations"
+    OK = "ok", "the computation finished"
+    PARTIAL = "partial", "the computation stopped early; the result holds what was finished"
+    FAILED = "failed", "the computation failed; the message says why"
+
+
+def array_field(**kwargs):
+    """array_field() -> dataclasses.field for a heavy array: out of ``repr`` and out of ``to_dict()``."""
+    metadata = dict(kwargs.pop("metadata", {}) or {}, array=True)
+    return dataclasses.field(repr=False, metadata=metadata, **kwargs)
+
+
+def _plain(value):
+    """JSON-ready: numpy → Python, non-finite floats → None, nested containers converted."""
+    if isinstance(value, Status):
+        return value.value
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return value.to_dict()
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "describe") and hasattr(value, "state_names"):  # a derivations.Model
+        return _plain(value.describe())
+    return value
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Result:
+    """Base of eoscope's results. Subclasses are frozen dataclasses that declare ``model``, ``status`` and
+    ``message`` among their fields; ``version`` is filled in when the result is made."""
+
+    def to_dict(self, arrays: bool = False) -> dict:
+        """to_dict(arrays=False) -> dict: every field, JSON-ready (the model as its spec, the status as its
+        value, non-finite floats as None); heavy array fields only when ``arrays``."""
+        record = {}
+        for f in dataclasses.fields(self):
+            if f.metadata.get("array") and not arrays:
+                continue
+            record[f.name] = _plain(getattr(self, f.name))
+        return record
+
+
+def version_field():
+    """version_field() -> dataclasses.field: the installed eoscope version, read when the result is made."""
+    return dataclasses.field(default_factory=package_version)
