@@ -3,23 +3,27 @@
 Competitors, measured in the same run on the same data:
   fast      simulations._network.network_sweep: sorted coordinates + prefix sums, O(n) amortised per step,
             prange over η (all threads), then the same with one thread;
-  numpy     simulations._network_numpy.numpy_gd: straightforward O(n·d) numpy per step, one η at a time.
+  numpy     tests/simulations/network_reference.numpy_gd: straightforward O(n·d) numpy per step, one η at a time.
 The full numpy sweep takes minutes, so by default it runs the three largest η to completion plus a
 fixed slice of steps at the smallest η, and extrapolates its per-step cost to the sweep's total step
 count (printed as such); ``--full`` runs all 41 η with numpy too. Target: fast sweep ≤ 10 s.
 
-Usage: PYTHONPATH=. python benchmarks/bench_network.py [--full]
+Usage: python benchmarks/bench_network.py [--full]
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
 
-from eoscope.simulations._network import make_data, network_sweep
-from eoscope.simulations._network_numpy import numpy_gd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests/ holds the numpy reference
+
+from eoscope.simulations._network import make_data, network_sweep  # noqa: E402
+from tests.simulations.network_reference import numpy_gd  # noqa: E402
 
 
 def main() -> None:

@@ -52,6 +52,6 @@ from ._codegen_dynamics import (  # noqa: E402
 )
 
 __all__ += ["OUTCOME_CODES", "custom_map", "generate_dynamics_module", "generate_dynamics_source", "observable_codes"]
-from ._codegen_grid import GRID_STATUS_CODES, generate_grid_module, generate_grid_source, grid_kernel_path  # noqa: E402
+from ._codegen_grid import GRID_STATUS_CODES, generate_grid_module, generate_grid_source  # noqa: E402
 
-__all__ += ["GRID_STATUS_CODES", "generate_grid_module", "generate_grid_source", "grid_kernel_path"]
+__all__ += ["GRID_STATUS_CODES", "generate_grid_module", "generate_grid_source"]

@@ -45,10 +45,47 @@ def cache_root() -> Path:
     return Path(base) / "eoscope"
 
 
-def kernel_path(model: Model) -> Path:
-    """Where the generated module of ``model`` lives (it may not exist yet)."""
+KERNEL_KINDS = ("spine", "grid", "dynamics")
+
+
+def kernel_path(model: Model, kind: str = "spine", block: int | None = None) -> Path:
+    """kernel_path(model, kind="spine", block=None) -> Path
+
+    Where a generated kernel module of ``model`` lives in the kernel cache (it may not exist yet). One file per
+    model hash and kind; the grid and dynamics names also carry their codegen version, so that a change of the
+    generated text never reuses a stale file (numba's cache is keyed by the file's timestamp).
+
+    Arguments:
+        model: the model (its name gives a readable slug, its hash the identity).
+        kind: ``"spine"`` (:func:`generate_kernel_module`: maps, loss, one trajectory), ``"grid"``
+            (:func:`generate_grid_module`: the blocked SIMD many-orbit kernel) or ``"dynamics"``
+            (:func:`generate_dynamics_module`: periodic orbits, Lyapunov exponents, orbit diagrams).
+        block: the SIMD block size of a grid module (default ``DEFAULT_BLOCK`` = 64); only for ``"grid"``.
+
+    Returns:
+        ``cache_root()/kernels/eoscope_<slug>_<hash>.py`` (spine),
+        ``eoscope_grid_<slug>_<hash>_g<GRID_CODEGEN_VERSION>_b<block>.py`` (grid) or
+        ``eoscope_dyn<DYNAMICS_CODEGEN_VERSION>_<slug>_<hash>.py`` (dynamics).
+
+    Raises:
+        InputError: an unknown ``kind``, or ``block`` given for a kind other than ``"grid"``.
+    """
     slug = re.sub(r"[^a-z0-9]+", "_", model.name.lower()).strip("_")
-    return cache_root() / "kernels" / f"eoscope_{slug}_{model.hash}.py"
+    folder = cache_root() / "kernels"
+    if kind not in KERNEL_KINDS:
+        raise InputError(f"kind must be one of {', '.join(KERNEL_KINDS)}, got {kind!r}")
+    if block is not None and kind != "grid":
+        raise InputError(f"block is a grid option; kind {kind!r} takes none")
+    if kind == "spine":
+        return folder / f"eoscope_{slug}_{model.hash}.py"
+    if kind == "dynamics":
+        from ._codegen_dynamics import DYNAMICS_CODEGEN_VERSION
+
+        return folder / f"eoscope_dyn{DYNAMICS_CODEGEN_VERSION}_{slug}_{model.hash}.py"
+    from ._codegen_grid import DEFAULT_BLOCK, GRID_CODEGEN_VERSION
+
+    block = DEFAULT_BLOCK if block is None else int(block)
+    return folder / f"eoscope_grid_{slug}_{model.hash}_g{GRID_CODEGEN_VERSION}_b{block}.py"
 
 
 def _float_literal(number) -> str:

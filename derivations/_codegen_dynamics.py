@@ -25,12 +25,11 @@ Files are written once into the kernel cache (``kernels/eoscope_dyn_<slug>_<hash
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import sympy as sp
 
-from ._codegen import _function, cache_root, generate_source, write_module_once
+from ._codegen import _function, generate_source, kernel_path, write_module_once
 from ._derive import derive
 from ._model import ETA, Model
 
@@ -50,11 +49,6 @@ def observable_codes(model: Model) -> dict[str, int]:
     for j, name in enumerate(OBSERVABLE_EXTRA):
         codes[name] = n + j
     return codes
-
-
-def dynamics_kernel_path(model: Model) -> Path:
-    slug = re.sub(r"[^a-z0-9]+", "_", model.name.lower()).strip("_")
-    return cache_root() / "kernels" / f"eoscope_dyn{DYNAMICS_CODEGEN_VERSION}_{slug}_{model.hash}.py"
 
 
 def _unpack(names, source="theta"):
@@ -434,4 +428,4 @@ def stability_run(theta0, eta, max_steps, tol, bound, stop_on_exit, criterion, f
 
 def generate_dynamics_module(model: Model) -> Path:
     """generate_dynamics_module(model) -> Path of the generated module (written once, atomically)."""
-    return write_module_once(dynamics_kernel_path(model), lambda: generate_dynamics_source(model))
+    return write_module_once(kernel_path(model, "dynamics"), lambda: generate_dynamics_source(model))

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import ast
 import math
-import re
 from pathlib import Path
 
 import sympy as sp
@@ -56,7 +55,7 @@ from ._codegen import (
     _code_block,
     _function,
     _sharpness_source,
-    cache_root,
+    kernel_path,
     write_module_once,
 )
 from ._derive import derive
@@ -277,12 +276,6 @@ def _vcosh(u):
     h = _vexp_times_power_of_two(abs(u), -1.0)
     return h + 0.25 / h
 '''.format(_EXP_HORNER=_EXP_HORNER, _LOG_HORNER=_LOG_HORNER)
-
-
-def grid_kernel_path(model: Model, block: int = DEFAULT_BLOCK) -> Path:
-    """Where the generated grid module of ``model`` lives (it may not exist yet)."""
-    slug = re.sub(r"[^a-z0-9]+", "_", model.name.lower()).strip("_")
-    return cache_root() / "kernels" / f"eoscope_grid_{slug}_{model.hash}_g{GRID_CODEGEN_VERSION}_b{block}.py"
 
 
 def _check_names(names) -> None:
@@ -554,4 +547,4 @@ def run_grid(theta0, eta, max_steps, tol, bound, check_every, dense_steps, perio
 
 def generate_grid_module(model: Model, block: int = DEFAULT_BLOCK) -> Path:
     """generate_grid_module(model, block=64) -> Path of the generated grid module (written once, atomically)."""
-    return write_module_once(grid_kernel_path(model, block), lambda: generate_grid_source(model, block))
+    return write_module_once(kernel_path(model, "grid", block), lambda: generate_grid_source(model, block))

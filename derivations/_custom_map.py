@@ -51,14 +51,14 @@ def _state_names(state) -> list[str]:
     else:
         names = [str(n).strip() for n in state]
     if not names:
-        raise InputError("--state is empty: name the map's state variables, e.g. --state x or --state x,y")
+        raise InputError("the state is empty: name the map's state variables, e.g. \"x\" or \"x,y\"")
     for name in names:
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in RESERVED_NAMES:
-            raise InputError(f"--state name {name!r} is not allowed (plain identifiers, not {sorted(RESERVED_NAMES)})")
+            raise InputError(f"state name {name!r} is not allowed (plain identifiers, not {sorted(RESERVED_NAMES)})")
     if len(set(names)) != len(names):
-        raise InputError(f"--state repeats a name: {', '.join(names)}")
+        raise InputError(f"the state repeats a name: {', '.join(names)}")
     if len(names) > MAX_DIMENSION:
-        raise InputError(f"--state: at most {MAX_DIMENSION} variables, got {len(names)}")
+        raise InputError(f"a custom map's state may have at most {MAX_DIMENSION} variables, got {len(names)}")
     return names
 
 
@@ -71,7 +71,7 @@ def custom_map(expressions, state) -> Model:
     names = _state_names(state)
     texts = _split_expressions(expressions) if isinstance(expressions, str) else [str(e) for e in expressions]
     if any(not t for t in texts):
-        raise InputError(f"--map-expr has an empty expression in {expressions!r}")
+        raise InputError(f"the map has an empty expression in {expressions!r}")
     if len(texts) != len(names):
         raise InputError(
             f"--map-expr gives {len(texts)} expression(s) for {len(names)} state variable(s) ({', '.join(names)})"
@@ -85,7 +85,7 @@ def custom_map(expressions, state) -> Model:
         # ETA is declared positive (a step size); a map whose form changes under that assumption
         # (abs(eta), sqrt(eta**2), …) would be wrong for η < 0, so it is refused rather than silently changed
         if sp.simplify(expr.xreplace({ETA: eta_real}) - general) != 0:
-            raise InputError(f"--map-expr {text!r} depends on the sign of eta (e.g. abs(eta)); write it for eta > 0")
+            raise InputError(f"the map {text!r} depends on the sign of eta (e.g. abs(eta)); write it for eta > 0")
         exprs.append(expr)
     exprs = tuple(exprs)
     label = "; ".join(f"{n}' = {t}" for n, t in zip(names, texts))

@@ -93,6 +93,25 @@ class Derivation:
             out["notes"] = list(self.notes)
         return out
 
+    def _repr_latex_(self) -> str:
+        """The derivation as LaTeX, for notebooks: the loss, the GD map θ⁺ = θ − η∇L(θ), the Hessian, the
+        sharpness, the invariants and the critical step size (what was derived; absent items are left out)."""
+        m = self.model
+        latex = sp.latex
+        rows = [rf"\text{{model}} & \texttt{{{m.name}}}"]
+        rows.append(rf"L({', '.join(latex(v) for v in m.state)}) & = {latex(m.concrete(m.loss))}")
+        for name, value in zip(m.state, self.gd_map):
+            rows.append(rf"{latex(name)}^{{+}} & = {latex(value)}")
+        rows.append(rf"\nabla^2 L & = {latex(self.hessian)}")
+        if self.sharpness is not None:
+            rows.append(rf"S = \lambda_{{\max}}(\nabla^2 L) & = {latex(self.sharpness)}")
+        for invariant in self.invariants:
+            rows.append(rf"\text{{invariant}} & {latex(invariant)}")
+        critical = self.records().get("critical_eta")
+        if critical is not None:
+            rows.append(rf"\eta_c & = {latex(critical)}")
+        return r"$\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}$"
+
 
 def derive(model: Model) -> Derivation:
     """derive(model) -> Derivation (cached per model object). See the module docstring."""

@@ -109,7 +109,7 @@ def get_loss(name: str | None = None, expression: str | None = None, *, require_
     """
     if expression is not None:
         if name not in (None, "custom"):
-            raise InputError("give either --loss or --loss-expr, not both")
+            raise InputError("give either a catalogue loss (loss) or an expression (loss_expr), not both")
         expr = parse_expression(expression, {"s": S})
         if not expr.has(S):
             raise InputError(f"loss expression {expression!r} does not depend on s")
@@ -117,9 +117,9 @@ def get_loss(name: str | None = None, expression: str | None = None, *, require_
         check_custom_loss(loss, require_smooth=require_smooth)
         return loss
     if name is None:
-        raise InputError("a loss is required: --loss NAME or --loss-expr EXPR")
+        raise InputError("a loss is required: a catalogue name (loss) or an expression in s (loss_expr)")
     if name not in _CATALOGUE:
-        raise InputError(f"unknown loss {name!r} (choose from: {', '.join(CATALOGUE_NAMES)}, or --loss-expr)")
+        raise InputError(f"unknown loss {name!r} (choose from: {', '.join(CATALOGUE_NAMES)}, or an expression in s)")
     expr, description = _CATALOGUE[name]
     return Loss(name, expr, description=description)
 

@@ -100,9 +100,6 @@ class Phi(sp.Function):
         return f"(0.5*math.erfc(-({printer._print(self.args[0])})/math.sqrt(2)))"
 
 
-NormalCDF = Phi  # the standard normal cdf, under its descriptive name
-
-
 def _with_normal_cdf(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     """Rewrite an integrated Gaussian expectation in terms of Φ(var) (erfc(var/√2) = 2 − 2Φ(var))."""
     return sp.expand(expr.replace(
@@ -206,11 +203,11 @@ def mean_model(d=None) -> Model:
 
 def _mean_model_from_options(loss=None, loss_expr=None, params=None) -> Model:
     if loss is not None or loss_expr is not None:
-        raise InputError("mean-model has its own loss ℓ_sym(s) = log(2cosh(s/2)); drop --loss/--loss-expr")
+        raise InputError("mean-model has its own loss ℓ_sym(s) = log(2cosh(s/2)); give no loss or loss_expr")
     params = dict(params or {})
     if "d" not in params:
-        raise InputError("mean-model needs the width: --param d=VALUE (d ≥ 1)")
+        raise InputError("mean-model needs the width d ≥ 1: params={'d': VALUE}")
     d = params.pop("d")
     if params:
-        raise InputError(f"mean-model takes only --param d (got {', '.join(params)})")
+        raise InputError(f"mean-model takes only the parameter d (got {', '.join(params)})")
     return mean_model(d)

@@ -115,7 +115,7 @@ def single_neuron(loss: Loss) -> Model:
 
 def _single_neuron_from_options(loss=None, loss_expr=None, params=None) -> Model:
     if params:
-        raise InputError(f"single-neuron takes no --param (got {', '.join(params)})")
+        raise InputError(f"single-neuron takes no parameters (got {', '.join(params)})")
     return single_neuron(get_loss(loss, loss_expr))
 
 

@@ -1,51 +1,76 @@
-"""eoscope.dynamics: compiled maps and what one orbit can tell.
+"""eoscope.dynamics: compiled systems and what one orbit (or a grid of orbits) can tell.
 
-Public API: :func:`compile_model`, :class:`CompiledMap`, :func:`trajectory`, :class:`Trajectory`,
-:func:`check_eta`, :func:`check_init`, :data:`STATUS_NAMES`.
+Public API (every verb takes a :class:`~eoscope.derivations.Model` or a :class:`System`; the initial state is
+``init``, a dict {state name: value} or values in state order):
+
+compile(model) -> System, System, as_system
+trajectory(model, eta, init, ...) -> Trajectory
+grid_run(model, eta, init, options=None, ...) -> GridResult
+orbit_diagram(model, etas, init, ...) -> OrbitDiagram
+periodic_orbit(model, eta, init, period, ...) -> PeriodicOrbit
+continue_orbit(model, eta, init, period, eta_range, ..., options=ContinuationOptions()) -> Continuation
+lyapunov_exponents(model, eta, init, ...) -> LyapunovSpectrum
+critical_step_size(model, init, ...) -> CriticalStepSize
+Result, Status; GridOptions, NewtonOptions, ContinuationOptions; progress_bar
 """
-from ._compiled import CompiledMap, compile_model
-from ._trajectory import STATUS_NAMES, Trajectory, check_eta, check_init, trajectory
-from ._version import package_version
-
-__all__ = [
-    "STATUS_NAMES",
-    "CompiledMap",
-    "Trajectory",
-    "check_eta",
-    "check_init",
-    "compile_model",
-    "package_version",
-    "trajectory",
-]
-
-from ._continuation import Branch, Continuation, SpecialPoint, continue_orbit  # noqa: E402
-from ._dyn_kernels import compile_dynamics  # noqa: E402
-from ._periodic import PeriodicOrbit, periodic_orbit  # noqa: E402
-
-__all__ += ["Branch", "Continuation", "PeriodicOrbit", "SpecialPoint", "compile_dynamics", "continue_orbit", "periodic_orbit"]
-
-from ._critical import CriticalStepSize, critical_step_size, symbolic_critical_eta  # noqa: E402
-from ._lyapunov import LyapunovSpectrum, lyapunov_exponents  # noqa: E402
-from ._orbit_diagram import OrbitDiagram, orbit_diagram  # noqa: E402
-
-__all__ += [
-    "CriticalStepSize",
-    "LyapunovSpectrum",
-    "OrbitDiagram",
-    "critical_step_size",
-    "lyapunov_exponents",
-    "orbit_diagram",
-    "symbolic_critical_eta",
-]
-from ._grid import (  # noqa: E402
+from ._compiled import CompiledMap
+from ._continuation import Branch, Continuation, SpecialPoint, continue_orbit
+from ._critical import CriticalStepSize, critical_step_size, symbolic_critical_eta
+from ._grid import (
     GRID_CODEGEN_VERSION,
     GRID_FIELDS,
     GRID_STATUS_CODES,
     GRID_STATUS_NAMES,
     MAX_PERIOD,
     GridResult,
-    compile_grid,
     grid_run,
 )
+from ._lyapunov import LyapunovSpectrum, lyapunov_exponents
+from ._options import ContinuationOptions, GridOptions, NewtonOptions
+from ._orbit_diagram import OrbitDiagram, orbit_diagram
+from ._periodic import PeriodicOrbit, periodic_orbit
+from ._progress import progress_bar
+from ._result import Result, Status
+from ._state import check_eta, check_init
+from ._system import System, as_system, compile
+from ._trajectory import STATUS_NAMES, Trajectory, trajectory
+from ._version import package_version
 
-__all__ += ["GRID_CODEGEN_VERSION", "GRID_FIELDS", "GRID_STATUS_CODES", "GRID_STATUS_NAMES", "MAX_PERIOD", "GridResult", "compile_grid", "grid_run"]
+__all__ = [
+    "GRID_CODEGEN_VERSION",
+    "GRID_FIELDS",
+    "GRID_STATUS_CODES",
+    "GRID_STATUS_NAMES",
+    "MAX_PERIOD",
+    "STATUS_NAMES",
+    "Branch",
+    "CompiledMap",
+    "Continuation",
+    "ContinuationOptions",
+    "CriticalStepSize",
+    "GridOptions",
+    "GridResult",
+    "LyapunovSpectrum",
+    "NewtonOptions",
+    "OrbitDiagram",
+    "PeriodicOrbit",
+    "Result",
+    "SpecialPoint",
+    "Status",
+    "System",
+    "Trajectory",
+    "as_system",
+    "check_eta",
+    "check_init",
+    "compile",
+    "continue_orbit",
+    "critical_step_size",
+    "grid_run",
+    "lyapunov_exponents",
+    "orbit_diagram",
+    "package_version",
+    "periodic_orbit",
+    "progress_bar",
+    "symbolic_critical_eta",
+    "trajectory",
+]

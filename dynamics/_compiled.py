@@ -1,15 +1,14 @@
-"""compile_model(model) -> CompiledMap: load (generating if needed) the numba kernels of a model.
+"""load_spine(model) -> CompiledMap: the model's spine kernels (maps, loss, sharpness, one trajectory).
 
-The source comes from :func:`derivations.generate_kernel_module`, a real file in the kernel cache,
-so ``@njit(cache=True)`` persists machine code across processes. ``runtime_start_seconds`` is numba's
-one-off start-up in a process (paid by any cached function), ``compile_seconds`` the wall time of the
-kernel's first call after it (a compile, or a cache load: ~0 on a warm cache) and ``cache_hits``
-counts numba's cache hits for it.
+Reached through :attr:`System.spine` (``compile(model).spine``), which loads it once per process. The source
+comes from :func:`eoscope.derivations.generate_kernel_module`, a real file in the kernel cache, so
+``@njit(cache=True)`` persists machine code across processes. ``runtime_start_seconds`` is numba's one-off
+start-up in a process (paid by any cached function), ``compile_seconds`` the wall time of the kernel's first
+call after it (a compile, or a cache load: ~0 on a warm cache) and ``cache_hits`` counts numba's cache hits
+for it.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from dataclasses import dataclass
 from types import ModuleType
@@ -18,12 +17,21 @@ import numpy as np
 
 from ..derivations import Model, generate_kernel_module
 
+from ._system import import_kernel_file
 from ._warmup import numba_runtime_probe
 
 
 @dataclass(frozen=True, eq=False)
 class CompiledMap:
-    """A model's generated kernel module, plus how long loading it took."""
+    """CompiledMap: a model's generated spine module, plus how long loading it took.
+
+    Attributes:
+        model: the Model; module: the imported generated module; path: its file in the kernel cache;
+        compile_seconds: first call of ``run_trajectory`` (compile or cache load); cache_hits: numba cache hits;
+        runtime_start_seconds: numba's one-off start-up in this process.
+        The kernels are reachable as attributes: ``gd_map``, ``gd_step``, ``loss``, ``gradient``, ``hessian``,
+        ``jacobian``, ``sharpness``, ``run_trajectory``.
+    """
 
     model: Model
     module: ModuleType
@@ -34,6 +42,7 @@ class CompiledMap:
 
     @property
     def kernel_cache(self) -> str:
+        """"hit" when numba loaded the machine code from its cache, else "miss"."""
         return "hit" if self.cache_hits > 0 else "miss"
 
     def __getattr__(self, name):  # gd_map, loss, sharpness, run_trajectory, ...
@@ -42,31 +51,14 @@ class CompiledMap:
         return getattr(self.module, name)
 
 
-_LOADED: dict[str, CompiledMap] = {}
+def load_spine(model: Model) -> CompiledMap:
+    """load_spine(model) -> CompiledMap
 
-
-def _import_file(path) -> ModuleType:
-    name = f"eoscope_kernels.{path.stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def compile_model(model: Model) -> CompiledMap:
-    """compile_model(model) -> CompiledMap
-
-    Generate (once per model hash) and import the kernel module, then trigger numba's compile or
-    cache load of ``run_trajectory`` and time it.
+    Generate (if needed) and import the spine module, then trigger numba's compile or cache load of
+    ``run_trajectory`` and time it. Not cached here: :attr:`System.spine` calls it once per model hash.
     """
-    cached = _LOADED.get(model.hash)
-    if cached is not None:
-        return cached
     path = generate_kernel_module(model)
-    module = _import_file(path)
+    module = import_kernel_file(path)
     n = len(module.STATE)
     start = time.perf_counter()
     numba_runtime_probe(0.0)  # numba's one-off start-up (~0.3 s), paid even on a warm cache
@@ -80,6 +72,4 @@ def compile_model(model: Model) -> CompiledMap:
     )
     seconds = time.perf_counter() - start
     hits = sum(module.run_trajectory.stats.cache_hits.values())
-    compiled = CompiledMap(model, module, str(path), seconds, hits, runtime_start)
-    _LOADED[model.hash] = compiled
-    return compiled
+    return CompiledMap(model, module, str(path), seconds, hits, runtime_start)

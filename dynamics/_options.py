@@ -2,13 +2,19 @@
 
 GridOptions(max_steps=20000, tol=1e-12, bound=1e8, check_every=16, dense_steps=16, period_tol=1e-12, tail=0)
     the stopping rules of a grid run (:func:`grid_run`, :func:`sweep`); validated when made.
+NewtonOptions(tol=1e-12, max_iter=60, trust_radius=0.25, backtracks=30, damping_steps=60)
+    Newton on F^k(θ) = θ (:func:`periodic_orbit`, and the start orbit of :func:`continue_orbit`).
+ContinuationOptions(newton=NewtonOptions(), initial_step=1/400, max_step=1/40, min_step=1e-11, ...)
+    the step control, corrector, point location and branch switching of :func:`continue_orbit`.
 """
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from ..derivations import InputError
-from ..derivations._validate import check_count, check_positive
+from ..derivations._validate import check_count, check_positive, check_positive_array
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,3 +68,146 @@ class GridOptions:
     def to_dict(self) -> dict:
         """The options as a plain dict (for manifests and JSON)."""
         return dataclasses.asdict(self)
+
+
+def _from_mapping(cls, options, what: str):
+    if isinstance(options, cls):
+        return options
+    if options is not None and not isinstance(options, dict):
+        raise InputError(f"{what} must be a {cls.__name__}, a dict or None, got {type(options).__name__}")
+    options = dict(options or {})
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(options) - known
+    if unknown:
+        raise InputError(f"unknown {what}: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    return cls(**{k: v for k, v in options.items() if v is not None})
+
+
+@dataclasses.dataclass(frozen=True)
+class NewtonOptions:
+    """NewtonOptions(tol=1e-12, max_iter=60, trust_radius=0.25, backtracks=30, damping_steps=60)
+
+    Damped least-squares Newton on G(θ) = F^k(θ) − θ (Kuznetsov 2004, §10.2):
+
+    * tol: converged when max|G(θ)| ≤ tol·max(1, max|θ|);
+    * max_iter: Newton steps at most;
+    * trust_radius: a step longer than trust_radius·max(1, max|θ|) is replaced by a Levenberg–Marquardt step
+      within it (so Newton lands on a nearby orbit next to a family of orbits);
+    * backtracks: halvings of a step that does not lower max|G|;
+    * damping_steps: tenfold increases of the Levenberg–Marquardt damping at most.
+
+    Raises:
+        InputError: a count that is not an integer in range, or a tolerance/radius that is not finite and > 0.
+    """
+
+    tol: float = 1e-12
+    max_iter: int = 60
+    trust_radius: float = 0.25
+    backtracks: int = 30
+    damping_steps: int = 60
+
+    def __post_init__(self):
+        for name in ("tol", "trust_radius"):
+            object.__setattr__(self, name, check_positive(getattr(self, name), name))
+        for name, minimum in (("max_iter", 0), ("backtracks", 1), ("damping_steps", 1)):
+            object.__setattr__(self, name, check_count(getattr(self, name), name, minimum, 10**6))
+
+    @classmethod
+    def from_mapping(cls, options=None) -> "NewtonOptions":
+        """NewtonOptions.from_mapping(dict | NewtonOptions | None) -> NewtonOptions (None values keep the default).
+
+        Raises:
+            InputError: an unknown option name, or a bad value.
+        """
+        return _from_mapping(cls, options, "Newton options")
+
+    def to_dict(self) -> dict:
+        """The options as a plain dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ContinuationOptions:
+    """ContinuationOptions(newton=NewtonOptions(), initial_step=1/400, max_step=1/40, min_step=1e-11, grow=1.5,
+    shrink=0.5, fast_iterations=3, slow_iterations=7, corrector_iterations=12, corrector_step_tol=1e-13,
+    corrector_residual_factor=1e3, jump_factor=3.0, locate_xtol=1e-15, locate_iterations=200,
+    branch_offsets=(1e-4, 1e-3, 1e-5, 3e-3, 1e-2, 1e-6), period_tol=1e-8, null_tol=1e-8, max_branches=24)
+
+    The numerical knobs of pseudo-arclength continuation (Doedel et al., AUTO-07p; Kuznetsov 2004, §10.2–10.3):
+
+    * newton: the Newton solve of the start orbit (:class:`NewtonOptions`); its ``tol`` is also the corrector's
+      tolerance on max|H|, relative to max(1, max|u|);
+    * initial_step, max_step: the first and the largest arclength step, as fractions of the η range's width;
+    * min_step: the smallest step, relative to max(1, width): below it a branch ends (``step_underflow``);
+    * grow, shrink: step factors after a fast (≤ ``fast_iterations`` corrector steps) or slow (≥
+      ``slow_iterations``) correction; a failed correction halves the step;
+    * corrector_iterations: Newton steps of the corrector at most; corrector_step_tol: it stops when a step is
+      below this, relative to max(1, |u|), and then accepts max|H| ≤ tol·corrector_residual_factor;
+    * jump_factor: a corrected point farther than jump_factor·ds from the last one jumped to another branch;
+    * locate_xtol, locate_iterations: Brent's method locating PD/LP points on the arclength;
+    * branch_offsets: the offsets h (relative to max(1, |θ*|)) tried along the −1 eigenvector to start a
+      period-2k branch at a PD point, in order;
+    * period_tol: the relative tolerance of the minimal-period test of a start orbit and a switched branch;
+    * null_tol: the relative singular-value threshold that finds a non-isolated start orbit (a family);
+    * max_branches: branches continued at most (the start branch's two halves included).
+
+    Raises:
+        InputError: a bad value (fractions and tolerances finite and > 0, counts integers ≥ 1,
+            shrink < 1 < grow, fast_iterations < slow_iterations ≤ corrector_iterations).
+    """
+
+    newton: NewtonOptions = dataclasses.field(default_factory=NewtonOptions)
+    initial_step: float = 1 / 400
+    max_step: float = 1 / 40
+    min_step: float = 1e-11
+    grow: float = 1.5
+    shrink: float = 0.5
+    fast_iterations: int = 3
+    slow_iterations: int = 7
+    corrector_iterations: int = 12
+    corrector_step_tol: float = 1e-13
+    corrector_residual_factor: float = 1e3
+    jump_factor: float = 3.0
+    locate_xtol: float = 1e-15
+    locate_iterations: int = 200
+    branch_offsets: tuple = (1e-4, 1e-3, 1e-5, 3e-3, 1e-2, 1e-6)
+    period_tol: float = 1e-8
+    null_tol: float = 1e-8
+    max_branches: int = 24
+
+    def __post_init__(self):
+        object.__setattr__(self, "newton", NewtonOptions.from_mapping(self.newton))
+        for name in ("initial_step", "max_step", "min_step", "grow", "shrink", "corrector_step_tol",
+                     "corrector_residual_factor", "jump_factor", "locate_xtol", "period_tol", "null_tol"):
+            object.__setattr__(self, name, check_positive(getattr(self, name), name))
+        for name in ("fast_iterations", "slow_iterations", "corrector_iterations", "locate_iterations", "max_branches"):
+            object.__setattr__(self, name, check_count(getattr(self, name), name, 1, 10**6))
+        offsets = check_positive_array(np.atleast_1d(np.asarray(self.branch_offsets, dtype=float)), "branch_offsets")
+        object.__setattr__(self, "branch_offsets", tuple(float(h) for h in offsets))
+        if not self.shrink < 1 < self.grow:
+            raise InputError(f"shrink < 1 < grow is required, got shrink = {self.shrink:g}, grow = {self.grow:g}")
+        if not self.fast_iterations < self.slow_iterations <= self.corrector_iterations:
+            raise InputError("fast_iterations < slow_iterations ≤ corrector_iterations is required, got "
+                             f"{self.fast_iterations}, {self.slow_iterations}, {self.corrector_iterations}")
+        if not self.initial_step <= self.max_step:
+            raise InputError(f"initial_step ≤ max_step is required, got {self.initial_step:g} > {self.max_step:g}")
+
+    @property
+    def tol(self) -> float:
+        """The Newton and corrector tolerance (``newton.tol``)."""
+        return self.newton.tol
+
+    @classmethod
+    def from_mapping(cls, options=None) -> "ContinuationOptions":
+        """ContinuationOptions.from_mapping(dict | ContinuationOptions | None) -> ContinuationOptions.
+
+        Raises:
+            InputError: an unknown option name, or a bad value.
+        """
+        return _from_mapping(cls, options, "continuation options")
+
+    def to_dict(self) -> dict:
+        """The options as a plain dict (``newton`` nested)."""
+        record = dataclasses.asdict(self)
+        record["branch_offsets"] = list(self.branch_offsets)
+        return record

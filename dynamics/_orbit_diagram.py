@@ -14,20 +14,24 @@ only their state variables can be observed.
 """
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..derivations import InputError, Model, observable_codes
+from ..derivations._validate import check_count, check_positive
 
-from ._dyn_kernels import compile_dynamics
-from ._trajectory import check_count
-from ._periodic import check_parameter
-from ._trajectory import check_init
-from ._version import package_version
+from ._progress import progress_bar
+from ._result import Result, Status, array_field, dataset_attrs, flag_attrs, variable, version_field
+from ._state import check_init, check_parameter, state_dict
+from ._system import resolve
 
 MAX_VALUES = 50_000_000
+CHUNK_STEPS = 10_000_000
+"""With a progress bar, the η grid is split into kernel calls of about this many steps (≲ 1 s of work each)."""
+ORBIT_STATUS_CODES = {"bounded": 0, "diverged": 1}
 
 
 def resolve_observables(model: Model, names) -> tuple[list[str], np.ndarray]:
@@ -54,32 +58,50 @@ def resolve_observables(model: Model, names) -> tuple[list[str], np.ndarray]:
     return resolved, np.array([codes[k] for k in resolved], dtype=np.int64)
 
 
-@dataclass(frozen=True, eq=False)
-class OrbitDiagram:
-    """Result of :func:`orbit_diagram`: inputs, status, message and the per-η arrays."""
+def observable_long_name(model: Model, name: str) -> str:
+    """The ``long_name`` of an observable of :func:`orbit_diagram`."""
+    return {
+        "loss": "loss L(θ)",
+        "eta_sharpness_half": "η·S/2 (1 at the edge of stability)",
+        "sharpness": "sharpness S = λ_max(∇²L(θ))",
+        "inner": f"inner variable u(θ) = {model.inner}",
+    }.get(name, f"state coordinate {name}")
 
-    model: dict
+
+@dataclass(frozen=True, eq=False)
+class OrbitDiagram(Result):
+    """OrbitDiagram: the result of :func:`orbit_diagram`.
+
+    Attributes:
+        model, init, observables, transient, keep, warm, bound: the inputs; status: ``Status.COMPLETED``;
+        message: a summary; seconds: time in the kernel; eta: the η grid; values: (n_eta, keep, n_observables)
+        recorded values; diverged: bool per η; final: (n_eta, n) last states; lyapunov: (n_eta, n) exponents,
+        largest first (NaN without ``lyapunov``); sharpness: S∞ at the final state (NaN for a custom map);
+        lyapunov_steps: the window asked for (0 without ``lyapunov``); lyapunov_steps_used, lyapunov_period: per
+        η, the steps averaged (cut to whole periods) and the period used for that cut (None without
+        ``lyapunov``); version.
+    """
+
+    model: Model
     init: dict
     observables: tuple
     transient: int
     keep: int
     warm: bool
     bound: float
-    status: str
+    status: Status
     message: str
     seconds: float
-    eta: np.ndarray = field(repr=False)
-    values: np.ndarray = field(repr=False)  # (n_eta, keep, n_observables)
-    diverged: np.ndarray = field(repr=False)  # bool per η
-    final: np.ndarray = field(repr=False)  # (n_eta, n)
-    lyapunov: np.ndarray = field(repr=False)  # (n_eta, n), sorted largest first
-    sharpness: np.ndarray = field(repr=False)  # S∞ at the final state
-    lyapunov_steps: int = 0
-    # per η: the steps the exponents were averaged over (lyapunov_steps cut to whole periods) and the
-    # period of the recorded states used for that cut (0: none found)
-    lyapunov_steps_used: np.ndarray | None = field(default=None, repr=False)
-    lyapunov_period: np.ndarray | None = field(default=None, repr=False)
-    version: str = package_version()
+    lyapunov_steps: int
+    eta: np.ndarray = array_field()
+    values: np.ndarray = array_field()  # (n_eta, keep, n_observables)
+    diverged: np.ndarray = array_field()  # bool per η
+    final: np.ndarray = array_field()  # (n_eta, n)
+    lyapunov: np.ndarray = array_field()  # (n_eta, n), sorted largest first
+    sharpness: np.ndarray = array_field()  # S∞ at the final state
+    lyapunov_steps_used: np.ndarray | None = array_field(default=None)
+    lyapunov_period: np.ndarray | None = array_field(default=None)
+    version: str = version_field()
 
     @property
     def eta_sharpness_half(self) -> np.ndarray:
@@ -106,42 +128,72 @@ class OrbitDiagram:
             undecided &= ~close
         return out
 
-    def to_dict(self, values: bool = True) -> dict:
-        record = {
-            "model": self.model,
-            "init": self.init,
-            "observables": list(self.observables),
-            "transient": self.transient,
-            "keep": self.keep,
-            "warm": self.warm,
-            "bound": self.bound,
-            "status": self.status,
-            "message": self.message,
-            "seconds": self.seconds,
-            "eta": self.eta.tolist(),
-            "diverged": self.diverged.tolist(),
-            "period_estimate": self.periods().tolist(),
-            "lyapunov": self.lyapunov.tolist(),
-            "lyapunov_steps": self.lyapunov_steps,
-            "version": self.version,
-        }
+    def to_dict(self, arrays: bool = True, values: bool | None = None) -> dict:
+        """to_dict(arrays=True) -> JSON-ready record: the inputs, status, message, the per-η arrays (eta,
+        diverged, period_estimate, lyapunov, and for GD models sharpness_final, eta_sharpness_half,
+        sharpness_deficit); with ``arrays`` (alias ``values``) also the recorded values per observable and
+        the final states."""
+        arrays = arrays if values is None else values
+        record = super().to_dict(arrays=False)
+        record["eta"] = self.eta.tolist()
+        record["diverged"] = self.diverged.tolist()
+        record["period_estimate"] = self.periods().tolist()
+        record["lyapunov"] = [[v if math.isfinite(v) else None for v in row] for row in self.lyapunov.tolist()]
         if self.lyapunov_steps_used is not None:
             record["lyapunov_steps_used"] = self.lyapunov_steps_used.tolist()
             record["lyapunov_period"] = self.lyapunov_period.tolist()
-        if self.model.get("model") != "custom-map":
+        if self.model.explicit_map is None:
             record["sharpness_final"] = self.sharpness.tolist()
             record["eta_sharpness_half"] = self.eta_sharpness_half.tolist()
             record["sharpness_deficit"] = self.sharpness_deficit.tolist()
-        if values:
+        if arrays:
             record["values"] = {name: self.values[:, :, j].tolist() for j, name in enumerate(self.observables)}
             record["final"] = self.final.tolist()
         return record
 
+    def to_dataset(self):
+        """to_dataset() -> xarray.Dataset on the dimensions ``eta``, ``step`` (the ``keep`` recorded steps after
+        the transient) and ``index`` (Lyapunov exponents, 1 = largest): one variable per observable
+        (eta, step), ``status`` (bounded | diverged, CF flags), ``period`` (estimate), ``lyapunov`` (eta, index),
+        the final state (``final_<name>``), and for GD models ``sharpness_final``, ``eta_sharpness_half`` and
+        ``sharpness_deficit``. Attributes: the inputs, status, message and version."""
+        import xarray as xr
+
+        n_eta = self.eta.size
+        data = {}
+        for j, name in enumerate(self.observables):
+            data[name] = variable(("eta", "step"), self.values[:, :, j], observable_long_name(self.model, name))
+        data["status"] = variable("eta", self.diverged.astype(np.int8), "outcome of the orbit",
+                                  **flag_attrs(ORBIT_STATUS_CODES))
+        data["period"] = variable("eta", self.periods(), "period of the recorded window (0: none found)")
+        data["lyapunov"] = variable(("eta", "index"), self.lyapunov, "Lyapunov exponent λ_i", "1 per step")
+        if self.lyapunov_steps_used is not None:
+            data["lyapunov_steps_used"] = variable("eta", self.lyapunov_steps_used,
+                                                   "steps the exponents were averaged over (whole periods)")
+            data["lyapunov_period"] = variable("eta", self.lyapunov_period,
+                                               "period used for the Lyapunov window (0: none found)")
+        for i, name in enumerate(self.model.state_names):
+            data[f"final_{name}"] = variable("eta", self.final[:, i], f"final state coordinate {name}")
+        if self.model.explicit_map is None:
+            data["sharpness_final"] = variable("eta", self.sharpness, "sharpness S∞ at the final state")
+            data["eta_sharpness_half"] = variable("eta", self.eta_sharpness_half,
+                                                  "η·S∞/2 (1 at the edge of stability)")
+            data["sharpness_deficit"] = variable("eta", self.sharpness_deficit, "2/η − S∞")
+        coords = {
+            "eta": variable("eta", self.eta, "step size η" if self.model.explicit_map is None else "map parameter η"),
+            "step": variable("step", np.arange(self.transient, self.transient + self.keep),
+                             "step after the start (the transient is discarded)"),
+            "index": variable("index", np.arange(1, self.final.shape[1] + 1), "exponent index i (1 = largest)"),
+        }
+        attrs = dataset_attrs(self, init=self.init, transient=self.transient, keep=self.keep, warm=self.warm,
+                              bound=self.bound, lyapunov_steps=self.lyapunov_steps, n_eta=n_eta)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
 
 def orbit_diagram(
-    model: Model,
+    model,
     etas,
-    init: dict,
+    init,
     *,
     observables=("x",),
     transient: int = 10_000,
@@ -150,82 +202,114 @@ def orbit_diagram(
     bound: float = 1e8,
     lyapunov: bool = True,
     lyapunov_steps: int | None = None,
-    progress=None,
-    chunks: int = 1,
+    progress=False,
+    chunks: int | None = None,
 ) -> OrbitDiagram:
     """orbit_diagram(model, etas, init, *, observables=("x",), transient=10**4, keep=256, warm=False,
-    bound=1e8, lyapunov=True, lyapunov_steps=None, progress=None, chunks=1) -> OrbitDiagram (see module docstring).
+    bound=1e8, lyapunov=True, lyapunov_steps=None, progress=False, chunks=None) -> OrbitDiagram
 
-    ``lyapunov_steps`` (default ``keep``): the exponents average over this many steps, the recorded ones
-    and, when larger than ``keep``, the last ``lyapunov_steps − keep`` of the transient; more than
-    keep + transient is refused (InputError). On a periodic orbit the mean is over the largest multiple of
-    its period within those steps (``lyapunov_steps_used``, ``lyapunov_period``).
+    The long-run behaviour of the map over a grid of η in one kernel call (see the module docstring).
 
-    ``chunks`` > 1 splits the grid into that many kernel calls (a warm start carries across them) and
-    calls ``progress(done, total)`` after each, for a progress bar."""
-    etas = np.asarray([check_parameter(model, e) for e in np.atleast_1d(np.asarray(etas, dtype=float))])
-    if etas.size == 0:
-        raise InputError("the η grid is empty")
+    Arguments:
+        model: a Model or a System; a GD model or a custom map.
+        etas: the η grid (> 0 for a GD model, finite for a custom map).
+        init: the initial state, {state name: value} or n values in state order.
+        observables: names (or one comma-separated string) of what to record: a state name, ``loss``,
+            ``eta_sharpness_half``, ``sharpness``, ``inner``.
+        transient: steps discarded per η; keep: steps recorded per η (≥ 1).
+        warm: start each η from the previous η's final state (unless it diverged).
+        bound: the divergence bound on |θ_i|.
+        lyapunov: compute the exponents; lyapunov_steps (default ``keep``): the steps they average over, the
+            recorded ones and, when larger than ``keep``, the last ``lyapunov_steps − keep`` of the transient (at
+            most keep + transient). On a periodic orbit the mean is over the largest multiple of its period.
+        progress: True for a tqdm bar (rate, ETA), a callable ``progress(done, total)`` called after each kernel
+            call, or False (see :func:`progress_bar`).
+        chunks: kernel calls the grid is split into (a warm start carries across them); None: 1 without
+            progress, else calls of about 10⁷ steps so the bar advances at least every second or two.
+
+    Returns:
+        OrbitDiagram: the recorded values, divergence flags, exponents and final sharpness per η.
+
+    Raises:
+        InputError: an empty or bad η grid, a bad init, count, observable or bound, lyapunov_steps > keep +
+            transient, or more than 5·10⁷ recorded values.
+    """
+    system, model = resolve(model)
+    try:
+        grid = np.atleast_1d(np.asarray(etas, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"etas must be numbers, got {etas!r}") from None
+    grid = np.asarray([check_parameter(model, e, "etas") for e in grid])
+    if grid.size == 0:
+        raise InputError("etas: the η grid is empty")
     theta0 = check_init(model, init)
     transient = check_count(transient, "transient")
     keep = check_count(keep, "keep", 1)
+    bound = check_positive(bound, "bound")
     names, codes = resolve_observables(model, observables)
     lyapunov_steps = keep if lyapunov_steps is None else check_count(lyapunov_steps, "lyapunov_steps", 1)
     if lyapunov and lyapunov_steps > keep + transient:
         raise InputError(
             f"lyapunov_steps = {lyapunov_steps} exceeds keep + transient = {keep + transient}: "
-            "raise --transient or lower --lyapunov-steps"
+            "raise transient or lower lyapunov_steps"
         )
     extra = max(lyapunov_steps - keep, 0) if lyapunov else 0
-    if etas.size * keep * len(names) > MAX_VALUES:
-        raise InputError(f"too many recorded values ({etas.size}×{keep}×{len(names)} > {MAX_VALUES}): lower --keep or n")
-    module = compile_dynamics(model)
+    if grid.size * keep * len(names) > MAX_VALUES:
+        raise InputError(f"too many recorded values ({grid.size}×{keep}×{len(names)} > {MAX_VALUES}): "
+                         "lower keep or the number of η")
+    if chunks is None:
+        chunks = 1 if not progress else math.ceil(grid.size * (transient + keep) / CHUNK_STEPS)
+    chunks = max(1, min(check_count(chunks, "chunks", 1), grid.size))
+    module = system.dynamics
     n = model.dimension
-    values = np.empty((etas.size, keep, len(names)))
-    final = np.empty((etas.size, n))
-    status = np.zeros(etas.size, np.int64)
-    lyap = np.empty((etas.size, n))
-    sharp = np.empty(etas.size)
-    lyap_used = np.zeros(etas.size, np.int64)
-    lyap_period = np.zeros(etas.size, np.int64)
+    values = np.empty((grid.size, keep, len(names)))
+    final = np.empty((grid.size, n))
+    status = np.zeros(grid.size, np.int64)
+    lyap = np.empty((grid.size, n))
+    sharp = np.empty(grid.size)
+    lyap_used = np.zeros(grid.size, np.int64)
+    lyap_period = np.zeros(grid.size, np.int64)
     start = time.perf_counter()
-    edges = np.unique(np.linspace(0, etas.size, max(1, min(int(chunks), etas.size)) + 1).astype(int))
+    edges = np.unique(np.linspace(0, grid.size, chunks + 1).astype(int))
     start_state = theta0
-    for a, b in zip(edges[:-1], edges[1:]):
-        module.orbit_diagram_kernel(
-            etas[a:b], start_state, theta0, bool(warm), transient, keep, codes, float(bound), bool(lyapunov), extra,
-            values[a:b], final[a:b], status[a:b], lyap[a:b], sharp[a:b], lyap_used[a:b], lyap_period[a:b],
-        )
-        if warm and status[b - 1] == 0:
-            start_state = final[b - 1].copy()  # the next chunk's first η starts from this attractor
-        else:
-            start_state = theta0
-        if progress is not None:
-            progress(int(b), int(etas.size))
+    with progress_bar(progress, grid.size, "orbit diagram", unit="η") as bar:
+        for a, b in zip(edges[:-1], edges[1:]):
+            module.orbit_diagram_kernel(
+                grid[a:b], start_state, theta0, bool(warm), transient, keep, codes, bound, bool(lyapunov), extra,
+                values[a:b], final[a:b], status[a:b], lyap[a:b], sharp[a:b], lyap_used[a:b], lyap_period[a:b],
+            )
+            if warm and status[b - 1] == 0:
+                start_state = final[b - 1].copy()  # the next chunk's first η starts from this attractor
+            else:
+                start_state = theta0
+            bar.update(int(b - a))
     seconds = time.perf_counter() - start
     if model.explicit_map is not None:
         sharp[:] = np.nan
     lyap = -np.sort(-lyap, axis=1)
     diverged = status != 0
-    message = f"{etas.size} η values, {transient} transient + {keep} recorded steps each; {int(diverged.sum())} diverged"
+    message = f"{grid.size} η values, {transient} transient + {keep} recorded steps each; {int(diverged.sum())} diverged"
     return OrbitDiagram(
-        model=model.describe(),
-        init=dict(zip(model.state_names, map(float, theta0))),
+        model=model,
+        init=state_dict(model, theta0),
         observables=tuple(names),
         transient=transient,
         keep=keep,
         warm=bool(warm),
-        bound=float(bound),
-        status="completed",
+        bound=bound,
+        status=Status.COMPLETED,
         message=message,
         seconds=seconds,
-        eta=etas,
+        lyapunov_steps=(keep + extra) if lyapunov else 0,
+        eta=grid,
         values=values,
         diverged=diverged,
         final=final,
         lyapunov=lyap if lyapunov else np.full_like(lyap, np.nan),
-        lyapunov_steps=(keep + extra) if lyapunov else 0,
+        sharpness=sharp,
         lyapunov_steps_used=lyap_used if lyapunov else None,
         lyapunov_period=lyap_period if lyapunov else None,
-        sharpness=sharp,
     )
+
+
+__all__ = ["ORBIT_STATUS_CODES", "OrbitDiagram", "orbit_diagram", "resolve_observables"]

@@ -7,6 +7,8 @@ Result                 frozen dataclass base: ``status``, ``message``, ``model``
                        dataclass fields, leaving out the heavy arrays (fields declared with ``array_field()``)
                        unless asked
 array_field()          a ``dataclasses.field`` for a heavy array: kept out of ``repr`` and of ``to_dict()``
+version_field()        a ``dataclasses.field`` whose default is the installed version, read when the result is made
+variable(), flag_attrs(), dataset_attrs()   the pieces of the results' ``to_dataset()`` (xarray, CF attributes)
 """
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ class Status(str, enum.Enum):
     OK = "ok", "the computation finished"
     PARTIAL = "partial", "the computation stopped early; the result holds what was finished"
     FAILED = "failed", "the computation failed; the message says why"
+    COMPLETED = "completed", "the computation ran over its whole range"
+    BOUNDED = "bounded", "the orbit stayed finite and within the bound for every step"
+    MAX_POINTS = "max_points", "the branch reached its point budget before leaving the parameter range"
+    STEP_UNDERFLOW = "step_underflow", "the continuation step fell below its minimum (a singular point or a branch end)"
+    BRACKETED = "bracketed", "a bisection bracket whose ends were confirmed by full runs: stable at lo, unstable at hi"
+    UNCONFIRMED = "unconfirmed", "a bisection bracket whose ends did not keep their outcome when re-run without early stop"
 
 
 def array_field(**kwargs):
@@ -62,12 +70,12 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if hasattr(value, "describe") and hasattr(value, "state_names"):  # a derivations.Model (a dataclass too)
+        return _plain(value.describe())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
-            return value.to_dict()
+            return _plain(value.to_dict())
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "describe") and hasattr(value, "state_names"):  # a derivations.Model
-        return _plain(value.describe())
     return value
 
 
@@ -90,3 +98,42 @@ class Result:
 def version_field():
     """version_field() -> dataclasses.field: the installed eoscope version, read when the result is made."""
     return dataclasses.field(default_factory=package_version)
+
+
+def flag_attrs(codes: dict) -> dict:
+    """flag_attrs({meaning: code}) -> CF attributes ``flag_values`` / ``flag_meanings`` of a categorical variable."""
+    items = sorted(codes.items(), key=lambda item: item[1])
+    return {"flag_values": np.array([code for _, code in items], dtype=np.int8),
+            "flag_meanings": " ".join(str(meaning) for meaning, _ in items)}
+
+
+def variable(dims, data, long_name: str, units: str = "1", **attrs):
+    """variable(dims, data, long_name, units="1", **attrs) -> xarray.Variable with ``long_name`` and ``units``
+    ("1": dimensionless) and any further attributes (e.g. :func:`flag_attrs`)."""
+    import xarray as xr
+
+    return xr.Variable(dims, np.asarray(data), attrs={"long_name": long_name, "units": units, **attrs})
+
+
+def dataset_attrs(result, **inputs) -> dict:
+    """dataset_attrs(result, **inputs) -> the Dataset attributes of a result: the model's name, label, hash and
+    state, the result's status and message, the inputs (None dropped; dicts and tuples as text) and the version."""
+    model = result.model
+    attrs = {"model": model.name, "model_label": model.label or model.name, "model_hash": model.hash,
+             "state": " ".join(model.state_names)}
+    for key, value in inputs.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, (dict, list, tuple)):
+            value = repr(_plain(value))
+        elif isinstance(value, np.generic):
+            value = value.item()
+        attrs[key] = value
+    status = getattr(result, "status", None)
+    if isinstance(status, Status):
+        attrs["status"] = status.value
+    attrs["message"] = result.message
+    attrs["eoscope_version"] = result.version
+    return attrs

@@ -10,36 +10,59 @@ Stopping rules (checked at every step k, in this order):
 * max_steps: k = ``max_steps``.
 
 Recorded every ``stride`` steps (and at the end): state, loss, sharpness S = λ_max(∇²L), and η·S/2,
-which is 1 exactly at the edge of stability (Cohen et al. 2021).
+which is 1 exactly at the edge of stability (Cohen et al. 2021). By default every step is recorded while the
+whole history fits in :func:`history_budget` bytes.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..derivations import STATUS_CODES, InputError, Model, derive, parse_real
-from ..derivations._limits import check_steps
+from ..derivations import STATUS_CODES, Model, derive
+from ..derivations._limits import FLOAT_BYTES, check_memory, human_bytes, memory_budget
+from ..derivations._validate import check_count, check_positive
 
-from ._compiled import compile_model
-from ._version import package_version
+from ._result import Result, Status, array_field, dataset_attrs, flag_attrs, variable, version_field
+from ._state import check_eta, check_init, state_dict
+from ._system import resolve
 
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
-MAX_RECORDS = 200_000
+HISTORY_BYTES_MAX = 1 << 30
+"""The default history (``stride=None``) uses at most 1 GiB, or 1/8 of :func:`memory_budget`
+(1/16 of the physical memory) on a smaller machine."""
+
+
+def history_budget() -> int:
+    """history_budget() -> bytes a default trajectory history may use: min(1 GiB, memory_budget() / 8)."""
+    return min(HISTORY_BYTES_MAX, memory_budget() // 8)
+
+
+def _record_bytes(n: int) -> int:
+    return (n + 3) * FLOAT_BYTES  # step (int64), state (n), loss, sharpness
 
 
 @dataclass(frozen=True, eq=False)
-class Trajectory:
-    """Result of :func:`trajectory`: inputs, status, message, final numbers and the recorded history."""
+class Trajectory(Result):
+    """Trajectory: the result of :func:`trajectory`.
 
-    model: dict
+    Attributes:
+        model: the Model; eta, init ({state name: value}), tol, max_steps, bound, stride: the inputs;
+        status: ``Status.CONVERGED``, ``DIVERGED`` or ``MAX_STEPS``; message: what happened, in words;
+        steps: the steps taken; final: the last state; loss_value, sharpness, eta_sharpness_half: at the last
+        state (η·S/2 is NaN after a divergence); compile_seconds, kernel_cache: loading the kernel;
+        history_step, history_state (records × n), history_loss, history_sharpness: every ``stride``-th step and
+        the last one; version: the eoscope version that made it.
+    """
+
+    model: Model
     eta: float
     init: dict
     tol: float
     max_steps: int
     bound: float
-    status: str
+    stride: int
+    status: Status
     message: str
     steps: int
     final: dict
@@ -48,38 +71,24 @@ class Trajectory:
     eta_sharpness_half: float
     compile_seconds: float
     kernel_cache: str
-    history_step: np.ndarray = field(repr=False)
-    history_state: np.ndarray = field(repr=False)
-    history_loss: np.ndarray = field(repr=False)
-    history_sharpness: np.ndarray = field(repr=False)
-    version: str = package_version()
+    history_step: np.ndarray = array_field()
+    history_state: np.ndarray = array_field()
+    history_loss: np.ndarray = array_field()
+    history_sharpness: np.ndarray = array_field()
+    version: str = version_field()
 
     @property
     def converged(self) -> bool:
-        return self.status == "converged"
+        """Whether the stopping test was met."""
+        return self.status == Status.CONVERGED
 
-    def to_dict(self, history: bool = False) -> dict:
-        """JSON-ready record (floats; the history arrays only when ``history``)."""
-        record = {
-            "model": self.model,
-            "eta": self.eta,
-            "init": self.init,
-            "tol": self.tol,
-            "max_steps": self.max_steps,
-            "bound": self.bound,
-            "status": self.status,
-            "message": self.message,
-            "steps": self.steps,
-            "final": self.final,
-            "loss_value": self.loss_value,
-            "sharpness": self.sharpness,
-            "two_over_eta": 2.0 / self.eta,
-            "eta_sharpness_half": self.eta_sharpness_half,
-            "compile_seconds": self.compile_seconds,
-            "kernel_cache": self.kernel_cache,
-            "version": self.version,
-        }
-        if history:
+    def to_dict(self, arrays: bool = False, history: bool | None = None) -> dict:
+        """to_dict(arrays=False) -> JSON-ready record of the fields (plus ``two_over_eta``); with ``arrays``
+        (alias ``history``) the recorded history under ``"history"`` (step, state, loss, sharpness)."""
+        arrays = arrays if history is None else history
+        record = super().to_dict(arrays=False)
+        record["two_over_eta"] = 2.0 / self.eta
+        if arrays:
             record["history"] = {
                 "step": self.history_step.tolist(),
                 "state": self.history_state.tolist(),
@@ -88,49 +97,33 @@ class Trajectory:
             }
         return record
 
+    def to_dataset(self, stride: int = 1):
+        """to_dataset(stride=1) -> xarray.Dataset
 
-def _real(value, what: str) -> float:
-    """A float from a number or from text (strict ASCII, :func:`derivations.parse_real`), else InputError."""
-    if isinstance(value, str):
-        return parse_real(value, what)
-    if isinstance(value, bool):
-        raise InputError(f"{what} must be a number, got {value!r}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a number, got {value!r}") from None
+        The recorded history, every ``stride``-th record (the last record always kept), on the dimension
+        ``step``: one variable per state coordinate, ``loss``, ``sharpness`` and ``eta_sharpness_half``
+        (η·S/2, 1 at the edge of stability). Attributes: the inputs, status, message and version.
 
+        Raises:
+            InputError: ``stride`` not an integer ≥ 1.
+        """
+        import xarray as xr
 
-def check_count(value, what: str, minimum: int = 0) -> int:
-    """A non-negative integer (≥ minimum), else InputError."""
-    try:
-        number = parse_real(value, what) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise InputError(f"{what} must be an integer no larger than float64 allows, got {value!r}") from None
-    if not math.isfinite(number) or number != int(number) or number < minimum:
-        raise InputError(f"{what} must be an integer ≥ {minimum}, got {value!r}")
-    return check_steps(int(number), what)
-
-
-def check_eta(eta) -> float:
-    """Validate a step size: a finite float > 0, else InputError."""
-    value = _real(eta, "step size η")
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"step size η must be finite and > 0, got {eta!r}")
-    return value
-
-
-def check_init(model: Model, init: dict) -> np.ndarray:
-    """Validate an initial state {name: value} against the model's state; returns it as an array."""
-    names = model.state_names
-    unknown = sorted(set(init) - set(names))
-    missing = [n for n in names if n not in init]
-    if unknown or missing:
-        raise InputError(f"init must set exactly {', '.join(names)} (missing: {missing or '-'}, unknown: {unknown or '-'})")
-    values = np.array([_real(init[n], f"init value of {n}") for n in names], dtype=np.float64)
-    if not np.all(np.isfinite(values)):
-        raise InputError(f"init values must be finite, got {init}")
-    return values
+        stride = check_count(stride, "stride", 1)
+        index = np.arange(0, self.history_step.size, stride)
+        if self.history_step.size and index[-1] != self.history_step.size - 1:
+            index = np.append(index, self.history_step.size - 1)
+        names = self.model.state_names
+        data = {name: variable("step", self.history_state[index, i], f"state coordinate {name}")
+                for i, name in enumerate(names)}
+        data["loss"] = variable("step", self.history_loss[index], "loss L(θ)")
+        data["sharpness"] = variable("step", self.history_sharpness[index], "sharpness S = λ_max(∇²L(θ))")
+        data["eta_sharpness_half"] = variable("step", self.eta * self.history_sharpness[index] / 2,
+                                              "η·S/2 (1 at the edge of stability)")
+        coords = {"step": variable("step", self.history_step[index], "GD step k")}
+        attrs = dataset_attrs(self, eta=self.eta, init=self.init, tol=self.tol, max_steps=self.max_steps,
+                              bound=self.bound, stride=self.stride * stride, steps=self.steps)
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def convergence_rule(model: Model) -> str:
@@ -142,9 +135,9 @@ def convergence_rule(model: Model) -> str:
 
 
 def trajectory(
-    model: Model,
+    model,
     eta: float,
-    init: dict,
+    init,
     *,
     max_steps: int = 1_000_000,
     tol: float = 1e-12,
@@ -153,53 +146,78 @@ def trajectory(
 ) -> Trajectory:
     """trajectory(model, eta, init, *, max_steps=10**6, tol=1e-12, bound=1e8, stride=None) -> Trajectory
 
-    Iterate GD θ_{k+1} = θ_k − η∇L(θ_k) with the model's generated kernel (see module docstring).
-    ``stride`` defaults to the smallest value keeping at most 200 000 records.
+    Iterate gradient descent θ_{k+1} = θ_k − η∇L(θ_k) with the model's generated kernel until it converges,
+    diverges or takes ``max_steps`` steps (see the module docstring for the stopping rules).
+
+    Arguments:
+        model: a Model or a System (:func:`compile`).
+        eta: the step size η > 0.
+        init: the initial state, {state name: value} or n values in state order.
+        max_steps: the step budget (integer ≥ 0).
+        tol: the convergence tolerance (> 0).
+        bound: the divergence bound on |θ_i| (> 0).
+        stride: record every ``stride``-th step (and the last). None: 1 while the whole history of
+            ``max_steps`` steps fits in :func:`history_budget` (min(1 GiB, 1/16 of the memory)), otherwise the
+            smallest stride that fits, which the message then states.
+
+    Returns:
+        Trajectory: status, message, final state, loss, sharpness, η·S/2 and the recorded history.
+
+    Raises:
+        InputError: η not finite and > 0, a bad ``init`` (names, length, non-finite), a bad count or
+            tolerance, or an explicit ``stride`` whose history does not fit in memory.
+
+    The step is F(θ) = θ − η∇L(θ); the edge of stability is η·S(θ)/2 = 1 (Cohen et al. 2021).
     """
+    system, model = resolve(model)
     eta = check_eta(eta)
     theta0 = check_init(model, init)
     max_steps = check_count(max_steps, "max_steps")
-    if not (math.isfinite(tol) and tol > 0):
-        raise InputError(f"tol must be finite and > 0, got {tol!r}")
-    if not (math.isfinite(bound) and bound > 0):
-        raise InputError(f"bound must be finite and > 0, got {bound!r}")
-    max_steps = int(max_steps)
-    if stride is None:
-        stride = max(1, -(-max_steps // MAX_RECORDS))
-    compiled = compile_model(model)
-    capacity = max_steps // stride + 2
+    tol = check_positive(tol, "tol")
+    bound = check_positive(bound, "bound")
     n = model.dimension
+    note = ""
+    if stride is None:
+        fits = max(1, history_budget() // _record_bytes(n) - 2)
+        stride = max(1, -(-max_steps // fits))
+        if stride > 1:
+            note = (f"; history recorded every {stride} steps (the full history of {max_steps} steps exceeds "
+                    f"{human_bytes(history_budget())}; pass stride= to choose)")
+    else:
+        stride = check_count(stride, "stride", 1)
+    capacity = max_steps // stride + 2
+    check_memory(capacity * _record_bytes(n), f"the history of trajectory (max_steps = {max_steps}, stride = {stride})")
+    compiled = system.spine
     rec_step = np.zeros(capacity, np.int64)
     rec_state = np.zeros((capacity, n))
     rec_loss = np.zeros(capacity)
     rec_sharpness = np.zeros(capacity)
     code, steps, n_rec = compiled.run_trajectory(
-        theta0, eta, max_steps, float(tol), float(bound), int(stride), rec_step, rec_state, rec_loss, rec_sharpness
+        theta0, eta, max_steps, tol, bound, int(stride), rec_step, rec_state, rec_loss, rec_sharpness
     )
-    status = STATUS_NAMES[int(code)]
-    final_state = rec_state[n_rec - 1]
-    final = dict(zip(model.state_names, map(float, final_state)))
+    status = Status(STATUS_NAMES[int(code)])
     loss_value = float(rec_loss[n_rec - 1])
     sharpness = float(rec_sharpness[n_rec - 1])
     message = {
-        "converged": f"converged after {steps} steps ({convergence_rule(model)} < {tol:g})",
-        "diverged": f"diverged at step {steps} (non-finite or |θ| > {bound:g})",
-        "max_steps": f"not converged after max_steps = {max_steps}",
-    }[status]
+        Status.CONVERGED: f"converged after {steps} steps ({convergence_rule(model)} < {tol:g})",
+        Status.DIVERGED: f"diverged at step {steps} (non-finite or |θ| > {bound:g})",
+        Status.MAX_STEPS: f"not converged after max_steps = {max_steps}",
+    }[status] + note
     return Trajectory(
-        model=model.describe(),
+        model=model,
         eta=eta,
-        init=dict(zip(model.state_names, map(float, theta0))),
-        tol=float(tol),
+        init=state_dict(model, theta0),
+        tol=tol,
         max_steps=max_steps,
-        bound=float(bound),
+        bound=bound,
+        stride=int(stride),
         status=status,
         message=message,
         steps=int(steps),
-        final=final,
+        final=state_dict(model, rec_state[n_rec - 1]),
         loss_value=loss_value,
         sharpness=sharpness,
-        eta_sharpness_half=eta * sharpness / 2 if status != "diverged" else float("nan"),
+        eta_sharpness_half=eta * sharpness / 2 if status != Status.DIVERGED else float("nan"),
         compile_seconds=compiled.compile_seconds,
         kernel_cache=compiled.kernel_cache,
         history_step=rec_step[:n_rec].copy(),
@@ -207,3 +225,7 @@ def trajectory(
         history_loss=rec_loss[:n_rec].copy(),
         history_sharpness=rec_sharpness[:n_rec].copy(),
     )
+
+
+__all__ = ["HISTORY_BYTES_MAX", "STATUS_NAMES", "Trajectory", "check_eta", "check_init", "convergence_rule",
+           "history_budget", "trajectory"]

@@ -6,8 +6,9 @@ import argparse
 import numpy as np
 
 from ..derivations import InputError, custom_map
+from ..derivations._validate import check_finite, parse_axis
 
-from ._cli_common import model_from_args, parse_number
+from ._cli_common import model_from_args
 
 MAX_GRID = 1_000_000
 
@@ -37,28 +38,21 @@ def model_or_map_from_args(args):
     return model_from_args(args)
 
 
-def parse_eta_grid(text: str) -> np.ndarray:
-    """``a:b:n`` → n equally spaced η from a to b (inclusive)."""
-    parts = (text or "").split(":")
-    if len(parts) != 3:
-        raise InputError(f"--eta must be a:b:n (start, stop, count), got {text!r}")
-    a, b = parse_number(parts[0], "--eta start"), parse_number(parts[1], "--eta stop")
-    count = parse_number(parts[2], "--eta count")
-    if count != int(count) or not 1 <= count <= MAX_GRID:
-        raise InputError(f"--eta count must be an integer in [1, {MAX_GRID}], got {parts[2]!r}")
-    if int(count) > 1 and not a < b:
-        raise InputError(f"--eta needs start < stop, got {text!r}")
-    return np.linspace(a, b, int(count))
+def parse_eta_grid(text: str, name: str = "--eta") -> np.ndarray:
+    """``a:b:n`` (or one value) → n equally spaced η from a to b (inclusive), at most ``MAX_GRID`` values
+    (:func:`derivations._validate.parse_axis`)."""
+    axis = parse_axis(text, name)
+    if axis.num > MAX_GRID:
+        raise InputError(f"{name}: the point count must be ≤ {MAX_GRID}, got {axis.num}")
+    return axis.values
 
 
-def parse_eta_range(text: str, what: str = "--eta-range") -> tuple[float, float]:
-    """``a:b`` → (a, b) with a < b."""
+def parse_eta_range(text: str, name: str = "--eta-range") -> tuple[float, float]:
+    """``a:b`` → (a, b), finite with a < b (each end read by :func:`derivations._validate.check_finite`)."""
     parts = (text or "").split(":")
     if len(parts) != 2:
-        raise InputError(f"{what} must be a:b, got {text!r}")
-    a, b = parse_number(parts[0], f"{what} start"), parse_number(parts[1], f"{what} stop")
+        raise InputError(f"{name} must be a:b, got {text!r}")
+    a, b = check_finite(parts[0], f"{name} start"), check_finite(parts[1], f"{name} end")
     if not a < b:
-        raise InputError(f"{what} needs a < b, got {text!r}")
+        raise InputError(f"{name} needs a < b, got {text!r}")
     return a, b
-
-

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..derivations import InputError
 from ..derivations._limits import check_steps
+from ..derivations._validate import check_count
 from ..dynamics import orbit_diagram
 
 from ._cli_common import _jsonable, check_output_path, parse_assignments, parse_count, parse_number, print_json
@@ -51,11 +52,12 @@ def run(args) -> int:
     transient = check_steps(parse_count(args.transient, "--transient"), "--transient")  # derivations._limits.MAX_STEPS
     keep = check_steps(parse_count(args.keep, "--keep", 1), "--keep")
     steps = etas.size * (transient + keep)
-    bar, chunks = None, 1
-    if steps > 2e7:  # long runs (≳ 0.5 s): a progress bar on stderr, the grid in 20 kernel calls
-        from ._progress import Progress
-
-        bar, chunks = Progress(etas.size, "bifurcation"), 20
+    lyapunov_steps = None
+    if args.lyapunov_steps:
+        lyapunov_steps = check_count(args.lyapunov_steps, "--lyapunov-steps", 1)
+        if not args.no_lyapunov and lyapunov_steps > keep + transient:
+            raise InputError(f"lyapunov_steps = {lyapunov_steps} exceeds keep + transient = {keep + transient}: "
+                             "raise --transient or lower --lyapunov-steps")
     result = orbit_diagram(
         model,
         etas,
@@ -66,12 +68,9 @@ def run(args) -> int:
         warm=args.warm,
         bound=parse_number(args.bound, "--bound"),
         lyapunov=not args.no_lyapunov,
-        lyapunov_steps=check_steps(parse_count(args.lyapunov_steps, "--lyapunov-steps", 1), "--lyapunov-steps") if args.lyapunov_steps else None,
-        progress=(lambda done, total: bar.advance(done - bar.done, note=f"{done}/{total} η")) if bar else None,
-        chunks=chunks,
+        lyapunov_steps=lyapunov_steps,
+        progress=steps > 2e7,  # long runs (≳ 0.5 s): a tqdm bar on stderr, advancing every ~10⁷ steps
     )
-    if bar:
-        bar.close()
     record = result.to_dict()
     if args.out:
         if args.out.endswith(".json"):
@@ -91,9 +90,10 @@ def run(args) -> int:
                     manifest=json.dumps(_jsonable({k: v for k, v in record.items() if k not in ("values", "final")})),
                 )
     if args.plot:
-        from ._figure_bifurcation import plot_orbit_diagram
+        from ._figure_bifurcation import orbit_diagram as orbit_diagram_figure
+        from ._figure_save import save_figure
 
-        plot_orbit_diagram(result, args.plot)
+        save_figure(orbit_diagram_figure(result), args.plot, dpi=130)
     if args.json:
         print_json(record)
         return 0

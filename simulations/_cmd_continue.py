@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..derivations import InputError
+from ..derivations._validate import check_count
 from ..dynamics import continue_orbit
 
 from ._cli_common import check_output_path, parse_assignments, parse_count, parse_number, print_json
@@ -26,10 +27,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     model = model_or_map_from_args(args)
-    guess = parse_assignments(args.from_orbit, "--from-orbit")
+    init = parse_assignments(args.from_orbit, "--from-orbit")
     lo, hi = parse_eta_range(args.eta_range)
-    eta = guess.pop("eta", None)
-    period = guess.pop("period", None)
+    eta = init.pop("eta", None)
+    period = init.pop("period", None)
     if args.eta is not None:
         if eta is not None:
             raise InputError("η given twice (--eta and eta= in --from-orbit)")
@@ -47,16 +48,17 @@ def run(args) -> int:
     result = continue_orbit(
         model,
         eta,
-        guess,
+        init,
         int(period),
         (lo, hi),
-        max_period=parse_count(args.max_period, "--max-period", 1),
+        max_period=check_count(args.max_period, "--max-period", 1, 64),
         max_points=_check_points(parse_count(args.max_points, "--max-points", 2)),
     )
     if args.plot:
-        from ._figure_bifurcation import plot_continuation
+        from ._figure_bifurcation import continuation as continuation_figure
+        from ._figure_save import save_figure
 
-        plot_continuation(result, args.plot)
+        save_figure(continuation_figure(result), args.plot, dpi=130)
     if args.json:
         print_json(result.to_dict(branches=args.branches))
         return 0

@@ -1,4 +1,4 @@
-"""``eoscope critical MODEL --init ...``: the critical step size, symbolic and as a certified bracket."""
+"""``eoscope critical MODEL --init ...``: the critical step size, symbolic and as a bisection bracket."""
 from __future__ import annotations
 
 from ..derivations._limits import check_steps
@@ -19,13 +19,25 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
+def parse_tol(text: str) -> float:
+    """--tol: a bracket width in [1e-15, 1), checked here so that the message names the flag."""
+    from ..derivations import InputError
+
+    tol = parse_number(text, "--tol")
+    if not 0 < tol < 1:
+        raise InputError(f"--tol must be in (0, 1) (relative bracket width), got {text!r}")
+    if tol < 1e-15:
+        raise InputError(f"--tol {tol:g} is below float64 resolution (use ≥ 1e-15)")
+    return tol
+
+
 def run(args) -> int:
     model = model_or_map_from_args(args)
     init = parse_assignments(args.init, "--init")
     result = critical_step_size(
         model,
         init,
-        tol=parse_number(args.tol, "--tol"),
+        tol=parse_tol(args.tol),
         max_steps=check_steps(parse_count(args.max_steps, "--max-steps", 1), "--max-steps"),
         eta_range=parse_eta_range(args.eta_range) if args.eta_range else None,
     )
@@ -39,7 +51,8 @@ def run(args) -> int:
     else:
         print("symbolic η_c: none for this model/init")
     lo, hi = result.bracket
-    print(f"numeric bracket [{lo:.15g}, {hi:.15g}]  ({result.status}; classifier: {result.criterion})")
+    print(f"bisection bracket [{lo:.15g}, {hi:.15g}]  ({result.status}: {result.status.description}; "
+          f"classifier: {result.criterion})")
     if result.eta_c_symbolic is not None:
         inside = "inside" if record["symbolic_inside_bracket"] else "outside"
         print(f"agreement: relative difference {result.relative_difference:.3e}; symbolic value {inside} the bracket")

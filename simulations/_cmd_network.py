@@ -8,9 +8,9 @@ import sys
 import numpy as np
 
 from ..derivations import InputError
-from ..derivations._limits import check_steps
+from ..derivations._validate import check_count, check_positive, parse_axis
 
-from ._cli_common import _jsonable, check_output_path, parse_count, parse_number, print_json
+from ._cli_common import _jsonable, check_output_path, parse_count, print_json
 from ._output_paths import write_text_atomically
 
 
@@ -33,83 +33,51 @@ def register(sub) -> None:
 
 
 def parse_eta_range(text: str, scale: str = "linear") -> np.ndarray:
-    """``"a:b:n"`` → n values from a to b (linear or log spacing); ``"a"`` → [a]. InputError when bad/empty."""
-    parts = text.split(":")
-    if len(parts) == 1:
-        values = np.array([parse_number(parts[0], "--eta")])
-    elif len(parts) == 3:
-        lo = parse_number(parts[0], "--eta start")
-        hi = parse_number(parts[1], "--eta stop")
-        count = parse_number(parts[2], "--eta count")
-        if count != int(count) or count < 1:
-            raise InputError(f"--eta {text!r}: empty η range (count must be an integer ≥ 1)")
-        from ._network import MAX_ETAS, MAX_RECORDS
+    """``"a:b:n"`` → n values from a to b (linear or log spacing); ``"a"`` → [a]; all > 0 (names ``--eta``).
 
-        if count > MAX_ETAS:  # before np.linspace allocates
-            raise InputError(f"--eta {text!r}: {int(count)} step sizes exceed the limit of {MAX_ETAS} "
-                             f"(each keeps ≥ 2 history records of the {MAX_RECORDS} allowed)")
-        if hi < lo:
-            raise InputError(f"--eta {text!r}: empty η range (stop < start)")
-        if count > 1 and hi == lo:
-            raise InputError(f"--eta {text!r}: start = stop with {int(count)} values")
-        if scale == "log":
-            if lo <= 0:
-                raise InputError(f"--eta {text!r}: a log-spaced range needs start > 0")
-            values = np.geomspace(lo, hi, int(count))
-        else:
-            values = np.linspace(lo, hi, int(count))
-    else:
-        raise InputError(f"--eta {text!r}: expected a:b:n or a single value")
-    if np.any(values <= 0):
-        raise InputError(f"--eta {text!r}: every step size must be > 0 (got {values.min():g})")
-    return values
+    Raises:
+        InputError: not a:b:n or a number, a value ≤ 0, or more than ``MAX_ETAS`` step sizes.
+    """
+    from ._network import MAX_ETAS, MAX_RECORDS
+
+    axis = parse_axis(text, "--eta", scale, positive=True)
+    if axis.num > MAX_ETAS:  # before the values are made
+        raise InputError(f"--eta {text!r}: {axis.num} step sizes exceed the limit of {MAX_ETAS} "
+                         f"(each keeps ≥ 2 history records of the {MAX_RECORDS} allowed)")
+    return axis.values
 
 
 def run(args) -> int:
     from ._mean_model_sweep import mean_model_limits
     from ._network import check_network_inputs, network_sweep
-    from ._progress import Progress
 
-    d = parse_number(args.d, "--d")
-    if d < 1:
-        raise InputError(f"--d must be an integer ≥ 1, got {args.d!r}")
-    n = parse_number(args.n, "--n")
-    if n < 1:
-        raise InputError(f"--n must be an integer ≥ 1, got {args.n!r}")
-    lam = parse_number(args.lam, "--lam")
-    if lam < 0:
-        raise InputError(f"--lam must be ≥ 0, got {args.lam!r}")
-    d, n, lam, n_test = check_network_inputs(d, n, lam, parse_number(args.n_test, "--n-test"))
+    d, n, lam, n_test = check_network_inputs(args.d, args.n, args.lam, args.n_test,
+                                             names=("--d", "--n", "--lam", "--n-test"))
     etas = parse_eta_range(args.eta, args.eta_scale)
     seed = parse_count(args.seed, "--seed")
-    steps_factor = parse_number(args.steps_factor, "--steps-factor")
-    if steps_factor <= 0:
-        raise InputError(f"--steps-factor must be > 0, got {args.steps_factor!r}")
-    record_every = check_steps(parse_count(args.record_every, "--record-every", 1), "--record-every")
+    steps_factor = check_positive(args.steps_factor, "--steps-factor")
+    record_every = check_count(args.record_every, "--record-every", 1)
     if args.plot:
         check_output_path(args.plot)
     if args.out:
         check_output_path(args.out, "--out")
-    progress = Progress(4 if etas.size > 8 else 1, "network")
     sweep = network_sweep(etas, d, n, lam, seed, n_test=n_test, steps_factor=steps_factor,
-                          record_every=record_every, progress=progress)
-    progress.close()
+                          record_every=record_every, progress=True)
     mean_rows = []
     if not args.no_mean_model:
-        bar = Progress(len(etas), "mean model")
-        mean_rows = mean_model_limits(etas, d, sweep.init, progress=bar)
-        bar.close()
+        mean_rows = mean_model_limits(etas, d, sweep.init, progress=True)
     records = sweep.records()
     for record, mean in zip(records, mean_rows or [None] * len(records)):
         record["mean_model_b_inf"] = None if mean is None else mean["b_inf"]
-    result = {"inputs": sweep.inputs(), "status": sweep.status, "message": sweep.message, "records": records}
+    result = {"inputs": sweep.inputs(), "status": str(sweep.status), "message": sweep.message, "records": records}
     if args.out:
         full = dict(result, histories=[sweep.history(i) for i in range(len(etas))])
         write_text_atomically(args.out, json.dumps(_jsonable(full), allow_nan=False))
     if args.plot:
-        from ._figure_network import plot_network
+        from ._figure_network import network as network_figure
+        from ._figure_save import save_figure
 
-        plot_network(sweep, mean_rows, args.plot, scale=args.eta_scale)
+        save_figure(network_figure(sweep, mean_rows, scale=args.eta_scale), args.plot)
     if args.json:
         print_json(result)
         return 0

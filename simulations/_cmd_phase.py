@@ -16,7 +16,6 @@ from ..derivations import InputError
 from ..derivations._limits import check_steps
 
 from ._cli_common import add_model_arguments, check_output_path, model_from_args, parse_count, parse_number, print_json
-from ._progress import Progress
 
 
 def register(sub) -> None:
@@ -81,6 +80,13 @@ def axis_scales_from_args(args, axes: dict) -> dict:
 
 
 def run(args) -> int:
+    from ._output_paths import cli_wording
+
+    with cli_wording():  # the store messages name --out, --resume, --overwrite
+        return _run(args)
+
+
+def _run(args) -> int:
     from ._output_paths import check_store_target
     from ._sweep import plan_sweep, sweep, sweep_summary
 
@@ -109,27 +115,28 @@ def run(args) -> int:
             known = [f"{n}_final" for n in plan.names] + list(POINT_VARIABLES)
             if args.observable not in known:
                 raise InputError(f"--observable {args.observable!r} is not a sweep variable (choose from {', '.join(known)})")
-    progress = Progress(len(plan.tiles()), "phase")
     start = time.perf_counter()
     ds = sweep(
-        model, args.eta, axes, eta_scale=args.eta_scale, store=args.out, resume=args.resume,
-        overwrite=args.overwrite, scheduler=args.scheduler, progress=progress, tile_points=tile_points,
-        eta_unit=args.eta_unit, axis_scales=axis_scales, **options,
+        model, args.eta, axes, options=options, eta_scale=args.eta_scale, store=args.out, resume=args.resume,
+        overwrite=args.overwrite, scheduler=args.scheduler, progress=True, tile_points=tile_points,
+        eta_unit=args.eta_unit, axis_scales=axis_scales,
     )
-    progress.close()
     seconds = time.perf_counter() - start
     summary = sweep_summary(ds, args.out, seconds)
     if args.plot:
         from ._figure_phase_relative import uses_relative_figure
 
         if uses_relative_figure(ds, model):
-            from ._figure_phase_relative import plot_phase_relative
+            from ._figure_phase_relative import phase_relative
 
-            plot_phase_relative(ds, model, args.plot, observable=args.observable or "b_final")
+            figure = phase_relative(ds, model, observable=args.observable or "b_final")
         else:
-            from ._figure_phase import plot_phase
+            from ._figure_phase import phase
 
-            plot_phase(ds, model, args.plot, observable=args.observable or "eta_sharpness_half")
+            figure = phase(ds, model, observable=args.observable or "eta_sharpness_half")
+        from ._figure_save import save_figure
+
+        save_figure(figure, args.plot)
         summary["plot"] = args.plot
     if args.json:
         print_json(summary)

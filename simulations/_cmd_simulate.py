@@ -36,16 +36,17 @@ def run(args) -> int:
         max_steps=max_steps,
         tol=parse_number(args.tol, "--tol"),
         bound=parse_number(args.bound, "--bound"),
-    )
+    )  # stride: trajectory's default, every step while the history fits in memory (the figure shows each step)
     print(
         f"kernel: cache {result.kernel_cache}, compile/load {result.compile_seconds:.3f} s "
         f"({model.hash}, numba start-up excluded)",
         file=sys.stderr,
     )
     if args.plot:
-        from ._figure_trajectory import plot_trajectories
+        from ._figure_save import save_figure
+        from ._figure_trajectory import trajectories
 
-        plot_trajectories(model, [result], args.plot)
+        save_figure(trajectories(model, [result]), args.plot)
     if args.json:
         print_json({"command": args.command_line, **result.to_dict()})
         return 0

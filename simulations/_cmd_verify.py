@@ -18,7 +18,7 @@ from ..derivations import get_loss
 
 from ._cli_common import check_output_path, print_json
 from ._output_paths import write_text_atomically
-from ._progress import Progress
+from ..dynamics._progress import progress_bar
 
 DEFAULT_DOCS = os.path.join("docs", "claims.md")
 STATEMENT_WIDTH = 70
@@ -62,12 +62,12 @@ def run(args) -> int:
             for c in claims:
                 print(f"{c.id:<40} {c.kind}  {c.model:<16} {_short(c.statement)}")
         return 0
-    progress = Progress(len(claims), "verify")
     results = []
-    for item in claims:
-        results.append(registry.run_claim(item, loss))
-        progress.advance(note=f"{item.id}: {results[-1].status}")
-    progress.close()
+    with progress_bar(True, len(claims), "verify", unit="claim") as bar:
+        for item in claims:
+            results.append(registry.run_claim(item, loss))
+            bar.set_postfix_str(f"{item.id}: {results[-1].status}")
+            bar.update(1)
     if args.latex:
         write_text_atomically(args.latex, registry.latex_report(results))
     if args.json:

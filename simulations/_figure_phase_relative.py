@@ -1,10 +1,9 @@
-"""plot_phase_relative(ds, model, path, observable="b_final") -> path: a phase figure over (η/η_c, θ0-axis).
+"""A phase figure over (η/η_c, an initial-condition axis), for models whose critical step size η_c does not
+depend on the state at their reference point (the mean model: η_c = 8π/d² at b0 = 0, Ahn et al. 2023 §3;
+docs/reference_values.md §3). The η axis is drawn in units of η_c:
 
-For models whose critical step size η_c does not depend on the state at their reference point (the mean
-model: η_c = 8π/d² at b0 = 0, Ahn et al. 2023 §3; docs/reference_values.md §3), the η axis is drawn in units of η_c:
-
-* left: the phase label of every grid point (same labels and colours as :func:`plot_phase`), with the
-  derived stability edge η = η_c(θ0) (a vertical line at η/η_c = 1 when θ0 sits at the reference point,
+* left: the phase label of every grid point (same labels and colours as :func:`._figure_phase.phase`), with
+  the derived stability edge η = η_c(θ0) (a vertical line at η/η_c = 1 when θ0 sits at the reference point,
   e.g. the mean model's A0 axis with b0 = 0);
 * middle: the continuous observable at the end (default b∞, the final bias; ``loss0`` and
   ``eta_sharpness_half0`` are shown at the start, for every point), same axes and line;
@@ -12,28 +11,25 @@ model: η_c = 8π/d² at b0 = 0, Ahn et al. 2023 §3; docs/reference_values.md �
   vertical axis; for the mean model's b∞ also the edge law r(b∞) = r(0)·√(η_c/η).
 
 The vertical axis is a state axis or a derived initial-condition axis of ``Model.init_axes`` (A0).
-The single-neuron figure (:mod:`._figure_phase`) is unchanged.
+Public through :mod:`eoscope.plot` as ``plot.phase_relative``. Draws only; saving is the caller's.
 """
 from __future__ import annotations
 
-import matplotlib
+import re
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+import numpy as np
 
-from ..derivations import InputError, derive  # noqa: E402
+from ..derivations import InputError, derive
 
-from ._figure_phase import PHASE_COLOURS, _edges, plot_axes  # noqa: E402
-from ._phase_classify import PHASE_LABELS  # noqa: E402
+from ._figure_phase import _edges, check_observable, draw_phase_mesh, phase_handles, plot_axes
+from ._figure_text import model_title, new_figure, observable as observable_label, root_figure, symbol
 
 START_VARIABLES = ("loss0", "eta_sharpness_half0")  # recorded at θ0, not at the end
-OBSERVABLE_LABELS = {
-    "b_final": "b∞ (final bias, model units)",
-    "eta_sharpness_half": "η·S∞/2 (1 = edge of stability)",
-    "sharpness": "S∞ (final sharpness, 1/step-size units)",
-}
+OBSERVABLE_LABELS = {"b_final": r"final bias $b_\infty$"}
+
+
+def _observable_label(name: str, ds=None) -> str:
+    return OBSERVABLE_LABELS.get(name) or observable_label(name, ds)
 
 
 def uses_relative_figure(ds, model) -> bool:
@@ -93,16 +89,45 @@ def _edge_curve(ds, model, vertical: str, squeeze: dict, eta_c: float):
 
 
 def _vertical_label(ds, vertical: str) -> str:
-    derived = ds.attrs["eoscope_manifest"]["grid"].get("derived_axes", {}).get(vertical)
+    derived = ds.attrs.get("eoscope_manifest", {}).get("grid", {}).get("derived_axes", {}).get(vertical)
+    label = f"initial ${symbol(vertical)}$"
     if derived:
-        return f"initial {vertical} (model units)\n" + ", ".join(f"{k} = {v}" for k, v in derived.items())
-    return f"initial {vertical} (model units)"
+        def tex(text) -> str:
+            return re.sub(r"[A-Za-z_][A-Za-z_0-9]*", lambda m: symbol(m.group(0)), str(text))
+
+        label += "\n" + ", ".join(f"${symbol(k)} = {tex(v)}$" for k, v in derived.items())
+    return label
 
 
-def plot_phase_relative(ds, model, path: str, observable: str = "b_final", title: str | None = None) -> str:
-    """Write the figure to ``path`` (PNG) and return the path; InputError for an unknown observable."""
-    if observable not in ds:
-        raise InputError(f"--observable {observable!r} is not a sweep variable (choose from {', '.join(ds.data_vars)})")
+def phase_relative(ds, model, fig=None, *, ax=None, observable: str = "b_final", title: str | None = None):
+    """phase_relative(ds, model, fig=None, *, ax=None, observable="b_final", title=None) -> Figure
+
+    Draw the phase diagram of a sweep over (η, an initial-condition axis) with η in units of the critical
+    step size η_c (sweeps made with ``eta_unit="critical"`` or of models with derived initial-condition
+    axes, e.g. the mean model's A0). Left: the phase label of every grid point with the derived edge
+    η = η_c(θ0); middle: ``observable`` at convergence (or at the start for ``loss0`` and
+    ``eta_sharpness_half0``); right (three or more rows): ``observable`` against η/η_c along three rows,
+    with the edge law r(b∞) = r(0)·√(η_c/η) for the mean model's b∞.
+
+    Arguments:
+        ds: the Dataset of :func:`eoscope.sweep` with η and one other axis of more than one value.
+        model: the :class:`Model` the sweep was made with.
+        fig: a Figure or SubFigure to draw the panels into; a new Figure when None.
+        ax: draw only the phase labels (left panel, with its legend) into this Axes instead.
+        observable: the sweep variable of the middle and right panels.
+        title: the figure title (default: the model and the fixed axes).
+
+    Returns:
+        The matplotlib Figure drawn into (``ax.figure`` when ``ax`` is given).
+
+    Raises:
+        InputError: when ``observable`` is not a sweep variable, or the sweep does not have exactly two
+            axes with more than one value, one of them η.
+        ValueError: when both ``fig`` and ``ax`` are given.
+    """
+    if fig is not None and ax is not None:
+        raise ValueError("give fig (all panels) or ax (the phase labels), not both")
+    check_observable(ds, observable)
     horizontal, vertical = plot_axes(ds)
     if horizontal != "eta":
         horizontal, vertical = vertical, horizontal
@@ -122,65 +147,69 @@ def plot_phase_relative(ds, model, path: str, observable: str = "b_final", title
     log_x, log_y = _is_log(ds, "eta"), _is_log(ds, vertical)
     xe, ye = _edges(ratio, log_x), _edges(vy, log_y)
     edge = _edge_curve(ds, model, vertical, squeeze, eta_c)
-    rows = vy.size >= 3
-    fig, axes = plt.subplots(1, 3 if rows else 2, figsize=(18 if rows else 12, 4.9), constrained_layout=True)
-    left, middle = axes[0], axes[1]
-
-    cmap = ListedColormap(PHASE_COLOURS)
-    norm = BoundaryNorm(np.arange(-0.5, len(PHASE_LABELS) + 0.5), cmap.N)
-    left.pcolormesh(xe, ye, phase, cmap=cmap, norm=norm, shading="flat")
-    handles = []
-    for code in sorted(set(np.unique(phase).tolist())):
-        label = PHASE_LABELS[code]
-        if label == "periodic":
-            label = "periodic-" + ",".join(str(k) for k in sorted(set(period[phase == code].tolist())))
-        handles.append(plt.Rectangle((0, 0), 1, 1, color=PHASE_COLOURS[code], label=label))
-    mesh = middle.pcolormesh(xe, ye, value, cmap="viridis", shading="flat")
-    fig.colorbar(mesh, ax=middle, label=OBSERVABLE_LABELS.get(observable, observable))
-    eta_c_text = f"η_c = {eta_c:.4g}"
+    rows = vy.size >= 3 and ax is None
+    if ax is not None:
+        panels, figure = [ax], None
+    else:
+        figure, panels = new_figure(fig, (18 if rows else 12, 5.6), nrows=1, ncols=3 if rows else 2)
+    left = panels[0]
+    draw_phase_mesh(left, xe, ye, phase)
+    handles = phase_handles(phase, period)
+    label = _observable_label(observable, ds)
+    if len(panels) > 1:
+        middle = panels[1]
+        mesh = middle.pcolormesh(xe, ye, value, cmap="viridis", shading="flat", rasterized=True)
+        figure.colorbar(mesh, ax=middle, label=label)
+        middle.set_title(f"{label} at the start" if at_start else f"{label} at convergence (blank: not converged)",
+                         fontsize=10)
+    eta_c_text = rf"$\eta_c = {eta_c:.4g}$"
     reference = getattr(model, "reference_point", None)
     if reference:
-        eta_c_text += " at " + ", ".join(f"{k}0 = {v}" for k, v in reference.items())
-    for ax in (left, middle):
+        eta_c_text += " at " + ", ".join(f"${symbol(f'{k}0')} = {v}$" for k, v in reference.items())
+    for panel in panels[:2]:
         if edge is not None:
-            ax.plot(edge, vy, "w--", lw=1.6, label="η = η_c(θ0) (derived stability edge)" if ax is left else None)
-            ax.plot(edge, vy, "k:", lw=0.8)
-        ax.set_xlabel(f"step size η/η_c  ({eta_c_text})")
-        ax.set_ylabel(_vertical_label(ds, vertical))
+            panel.plot(edge, vy, "w--", lw=1.6)  # white dashes under black dots: visible on every colour
+            panel.plot(edge, vy, "k:", lw=1.0,
+                       label=r"stability edge $\eta = \eta_c(\theta_0)$ (derived)" if panel is left else None)
+        panel.set_xlabel(rf"step size $\eta/\eta_c$ ({eta_c_text})")
+        panel.set_ylabel(_vertical_label(ds, vertical))
         if log_x:
-            ax.set_xscale("log")
+            panel.set_xscale("log")
         if log_y:
-            ax.set_yscale("log")
-        ax.set_xlim(xe[0], xe[-1])
-        ax.set_ylim(ye[0], ye[-1])
-    left.legend(handles=handles + left.get_legend_handles_labels()[0], fontsize=7, loc="upper left", framealpha=0.85)
-    left.set_title("phase (from the recorded kernel outputs)")
-    middle.set_title(f"{observable} at the start θ0" if at_start else f"{observable} at convergence (blank: not converged)")
+            panel.set_yscale("log")
+        panel.set_xlim(xe[0], xe[-1])
+        panel.set_ylim(ye[0], ye[-1])
+    handles += left.get_legend_handles_labels()[0]
+    left.set_title("phase of every grid point", fontsize=10)
     if rows:
-        _plot_rows(axes[2], ratio, vy, value, vertical, observable, model, log_x)
-    fixed = ", ".join(f"{d} = {float(ds[d].values[0]):g}" for d in squeeze)
-    fig.suptitle(title or f"{model.label}" + (f"; {fixed}" if fixed else ""))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+        _plot_rows(panels[2], ratio, vy, value, vertical, observable, model, log_x, label)
+    if figure is None:
+        left.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+                    frameon=False)
+        return root_figure(ax.figure)
+    figure.legend(handles=handles, fontsize=8, loc="outside lower center", ncol=len(handles), frameon=False)
+    fixed = ", ".join(f"${symbol(d)} = {float(ds[d].values[0]):g}$" for d in squeeze)
+    figure.suptitle(title or model_title(model) + (f"; {fixed}" if fixed else ""))
+    return root_figure(figure)
 
 
-def _plot_rows(ax, ratio, vy, value, vertical, observable, model, log_x) -> None:
+def _plot_rows(ax, ratio, vy, value, vertical, observable, model, log_x, label) -> None:
     """The observable against η/η_c along the lowest, middle and highest row of the vertical axis."""
     picks = sorted({0, vy.size // 2, vy.size - 1})
     for colour, i in zip(("#4c72b0", "#55a868", "#c44e52"), picks):
-        ax.plot(ratio, value[i], "o-", ms=3, lw=1, color=colour, label=f"{vertical} = {vy[i]:.3g}")
+        ax.plot(ratio, value[i], "o-", ms=3, lw=1, color=colour, label=f"${symbol(vertical)} = {vy[i]:.3g}$")
     if model.name == "mean-model" and observable == "b_final":
         from ._mean_model_sweep import threshold_law_bias
 
         grid = np.geomspace(max(1.0, ratio.min()), ratio.max(), 200) if ratio.max() > 1 else np.array([])
         if grid.size:
             ax.plot(grid, [threshold_law_bias(r) for r in grid], "k--", lw=1.2,
-                    label="edge law r(b∞) = r(0)·√(η_c/η)")
-    ax.axvline(1.0, color="grey", ls=":", lw=1, label="η = η_c")
-    ax.set_xlabel("step size η/η_c")
-    ax.set_ylabel(OBSERVABLE_LABELS.get(observable, observable))
+                    label=r"edge law $r(b_\infty) = r(0)\sqrt{\eta_c/\eta}$")
+    ax.axvline(1.0, color="grey", ls=":", lw=1, label=r"$\eta = \eta_c$")
+    ax.set_xlabel(r"step size $\eta/\eta_c$")
+    ax.set_ylabel(label)
     if log_x:
         ax.set_xscale("log")
     ax.legend(fontsize=7, loc="best")
-    ax.set_title(f"{observable} along rows of {vertical}")
+    ax.set_title(f"{label.split(' (')[0]} along three rows of ${symbol(vertical)}$", fontsize=10)
+    ax.grid(alpha=0.3, which="both")

@@ -1,7 +1,7 @@
 """The 3-parameter sparse-coding ReLU network of Ahn et al. 2023, Figure 1 (docs/reference_values.md §2).
 
 make_data(d, n, lam, seed, n_test=2000) -> NetworkData
-network_sweep(etas, d=200, n=300, lam=3.0, seed=0, ...) -> NetworkSweep
+network_sweep(etas, d=200, n=300, lam=3.0, seed=0, ...) -> NetworkSweep (``to_dataset()``: xarray)
 network_terms(state, data) -> (loss, gradient, hessian)
 
 Data: y uniform on {−1, +1}, j uniform on {1..d}, ξ ~ N(0, I_d), x = λ·y·e_j + ξ (seeded; separate train and
@@ -36,9 +36,10 @@ import numpy as np
 from numba import njit, prange
 
 from ..derivations import InputError
-from ..derivations._limits import check_steps, sci
-
-from ..dynamics import package_version
+from ..derivations._limits import sci
+from ..derivations._validate import check_count, check_nonnegative, check_positive, check_positive_array
+from ..dynamics._progress import progress_bar
+from ..dynamics._result import Result, Status, array_field, version_field
 
 from ._mean_model_sweep import critical_eta
 
@@ -74,23 +75,17 @@ def _sorted_with_prefix(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(xs), prefix
 
 
-def check_network_inputs(d, n, lam, n_test=1) -> tuple[int, int, float, int]:
-    """Validate (d, n, λ, n_test): integers d, n, n_test ≥ 1 and a finite λ ≥ 0; InputError otherwise."""
-    out = []
-    for name, value in (("d", d), ("n", n), ("n_test", n_test)):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{name} must be an integer ≥ 1, got {value!r}") from None
-        if not math.isfinite(number) or number != int(number) or number < 1:
-            raise InputError(f"{name} must be an integer ≥ 1, got {value!r}")
-        out.append(int(number))
-    try:
-        lam = float(lam)
-    except (TypeError, ValueError):
-        raise InputError(f"λ must be a number ≥ 0, got {lam!r}") from None
-    if not math.isfinite(lam) or lam < 0:
-        raise InputError(f"λ must be finite and ≥ 0, got {lam!r}")
+def check_network_inputs(d, n, lam, n_test=1, names=("d", "n", "lam", "n_test")) -> tuple[int, int, float, int]:
+    """check_network_inputs(d, n, lam, n_test=1, names=("d", "n", "lam", "n_test")) -> (d, n, lam, n_test)
+
+    Integers d, n, n_test ≥ 1 and a finite λ ≥ 0, with d·(n + n_test) ≤ 5·10⁷ numbers; ``names`` are the names
+    the messages use (the CLI passes its flags).
+
+    Raises:
+        InputError: a value out of range, or data too large.
+    """
+    out = [check_count(value, name, 1) for name, value in ((names[0], d), (names[1], n), (names[3], n_test))]
+    lam = check_nonnegative(lam, names[2])
     if out[0] * (out[1] + out[2]) > 50_000_000:
         raise InputError(f"data too large: d·(n + n_test) with d = {out[0]:.3g}, n = {out[1]:.3g}, n_test = {out[2]:.3g} "
                          "is more than the limit of 5e7 numbers")
@@ -108,8 +103,21 @@ def _draw(rng: np.random.Generator, count: int, d: int, lam: float) -> tuple[np.
 def make_data(d: int = 200, n: int = 300, lam: float = 3.0, seed: int = 0, n_test: int = 2000) -> NetworkData:
     """make_data(d=200, n=300, lam=3.0, seed=0, n_test=2000) -> NetworkData
 
-    x = λ·y·e_j + ξ with y ∈ {±1}, j ∈ {1..d} uniform and ξ ~ N(0, I_d) (docs/reference_values.md §2). Train and test
-    sets come from independent child streams of ``numpy.random.SeedSequence(seed)``.
+    Draw the seeded sparse-coding data set: x = λ·y·e_j + ξ with y ∈ {±1}, j ∈ {1..d} uniform and
+    ξ ~ N(0, I_d). Train and test sets come from independent child streams of
+    ``numpy.random.SeedSequence(seed)``.
+
+    Arguments:
+        d: input dimension (integer ≥ 1); n, n_test: training and test samples (integers ≥ 1);
+        lam: signal strength λ ≥ 0; seed: the seed (a non-negative integer).
+
+    Returns:
+        NetworkData with ``x_train`` (n, d), ``y_train`` (n,), ``x_test``, ``y_test`` and the inputs.
+
+    Raises:
+        InputError: a value out of range, or d·(n + n_test) over 5·10⁷ numbers.
+
+    Reference: Ahn et al. 2023 (arXiv 2212.07469), §3 and Figure 1; docs/reference_values.md §2.
     """
     d, n, lam, n_test = check_network_inputs(d, n, lam, n_test)
     train_seq, test_seq = np.random.SeedSequence(int(seed)).spawn(2)
@@ -119,7 +127,11 @@ def make_data(d: int = 200, n: int = 300, lam: float = 3.0, seed: int = 0, n_tes
 
 
 def initial_state(d: int, seed: int = 0) -> dict:
-    """a± ~ N(0, 1/(2d)) (variance), b0 = 0, from a stream independent of the data's."""
+    """initial_state(d, seed=0) -> {a_minus, a_plus, b}
+
+    The paper's initialisation: a± ~ N(0, 1/(2d)) (variance), b0 = 0, drawn from a stream of ``seed``
+    independent of the data's. Reference: Ahn et al. 2023 (arXiv 2212.07469), §3.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 1]))
     a_minus, a_plus = rng.normal(0.0, math.sqrt(1.0 / (2 * d)), size=2)
     return {"a_minus": float(a_minus), "a_plus": float(a_plus), "b": 0.0}
@@ -309,11 +321,20 @@ def _accuracy(xs, prefix, y, a_minus, a_plus, b):
 
 MAX_RECORDS = 20_000_000  # history rows over all η (≈ 1 GB)
 MAX_ETAS = MAX_RECORDS // 2  # step sizes per sweep: each keeps at least 2 history rows
-BATCHES = 4  # the sweep runs in this many parallel calls, so a progress bar can advance between them
 
 
 def network_terms(state, data: NetworkData) -> tuple[float, np.ndarray, np.ndarray]:
-    """network_terms((a₋, a₊, b), data) -> (loss, gradient (3,), Hessian (3, 3)) on the training set."""
+    """network_terms(state, data) -> (loss, gradient (3,), Hessian (3, 3))
+
+    The training loss L(a₋, a₊, b), its gradient and its exact Hessian at ``state`` = (a₋, a₊, b), by the sorted
+    prefix sums of the module docstring.
+
+    Arguments:
+        state: (a₋, a₊, b); data: a :class:`NetworkData`.
+
+    Returns:
+        (loss, ∇L, ∇²L) as (float, ndarray (3,), ndarray (3, 3)).
+    """
     xs, prefix = data.sorted_train
     a_minus, a_plus, b = (float(v) for v in state)
     p_idx, q_idx = _start_pointers(xs, b)
@@ -322,15 +343,22 @@ def network_terms(state, data: NetworkData) -> tuple[float, np.ndarray, np.ndarr
     return float(loss), np.array([g0, g1, g2]), hess
 
 
+NETWORK_NAME = "sparse-coding-network"
+
+
 @dataclass(frozen=True, eq=False)
-class NetworkSweep:
-    """Result of :func:`network_sweep`: inputs, status, message, one row per η and the recorded histories.
+class NetworkSweep(Result):
+    """Result of :func:`network_sweep` (a :class:`eoscope.dynamics._result.Result`): ``model`` (the network's
+    description: name, d, n, λ, seed, n_test), ``status`` (``ok``, or ``diverged`` when some η diverged),
+    ``message``, ``version``, the inputs, one row per η and the recorded histories.
 
     Per η (arrays aligned with ``etas``): ``b_final``, ``a_plus``, ``a_minus``, ``train_accuracy``,
     ``test_accuracy``, ``final_loss``, ``final_sharpness``, ``steps``, ``diverged``. Histories
     ``history_step[i, :n_records[i]]`` (and ``history_state``, ``history_loss``, ``history_sharpness``).
+    ``to_dataset()`` gives all of it as an xarray Dataset.
     """
 
+    model: dict
     d: int
     n: int
     lam: float
@@ -340,7 +368,7 @@ class NetworkSweep:
     steps_factor: float
     record_every: int
     etas: np.ndarray
-    status: str
+    status: Status
     message: str
     b_final: np.ndarray
     a_plus: np.ndarray
@@ -351,13 +379,13 @@ class NetworkSweep:
     final_sharpness: np.ndarray
     steps: np.ndarray
     diverged: np.ndarray
-    n_records: np.ndarray = field(repr=False)
-    history_step: np.ndarray = field(repr=False)
-    history_state: np.ndarray = field(repr=False)
-    history_loss: np.ndarray = field(repr=False)
-    history_sharpness: np.ndarray = field(repr=False)
+    n_records: np.ndarray = array_field()
+    history_step: np.ndarray = array_field()
+    history_state: np.ndarray = array_field()
+    history_loss: np.ndarray = array_field()
+    history_sharpness: np.ndarray = array_field()
     seconds: float = 0.0
-    version: str = package_version()
+    version: str = version_field()
 
     @property
     def critical_eta(self) -> float:
@@ -401,7 +429,7 @@ class NetworkSweep:
                     "steps": int(self.steps[i]),
                     "b_at_edge": edge_b,
                     "edge_step": edge_step,
-                    "status": "diverged" if self.diverged[i] else "completed",
+                    "status": "diverged" if self.diverged[i] else "ok",
                 }
             )
         return rows
@@ -420,6 +448,56 @@ class NetworkSweep:
             "version": self.version,
         }
 
+    def to_dataset(self):
+        """to_dataset() -> xarray.Dataset: one row per η (dimension ``eta``) and the histories over the
+        dimension ``record`` (coordinate ``step``: the GD step of each record, every ``record_every`` steps
+        and the last; records past ``n_records`` are NaN, their step −1). Every variable has ``units`` and
+        ``long_name``; the inputs, status, message and version are attributes."""
+        import json
+
+        import xarray as xr
+
+        k = int(self.history_step.shape[1])
+        valid = np.arange(k)[None, :] < self.n_records[:, None]
+        one = {"units": "1"}
+
+        def history(values):
+            return np.where(valid, values, np.nan)
+
+        per_eta = {
+            "b_final": (self.b_final, "final bias b"),
+            "a_plus": (self.a_plus, "final weight a₊"),
+            "a_minus": (self.a_minus, "final weight a₋"),
+            "train_accuracy": (self.train_accuracy, "training accuracy"),
+            "test_accuracy": (self.test_accuracy, "test accuracy"),
+            "final_loss": (self.final_loss, "final training loss"),
+            "final_sharpness": (self.final_sharpness, "final sharpness S = largest Hessian eigenvalue"),
+            "eta_sharpness_half": (self.etas * self.final_sharpness / 2, "η·S/2 at the end (1 = edge of stability)"),
+            "steps": (self.steps, "GD steps taken"),
+            "diverged": (self.diverged.astype(np.int8), "diverged"),
+            "n_records": (self.n_records, "history records kept"),
+        }
+        data = {name: ("eta", values, {**one, "long_name": text}) for name, (values, text) in per_eta.items()}
+        data["diverged"][2].update({"flag_values": [0, 1], "flag_meanings": "finished diverged"})
+        for i, name in enumerate(("a_minus", "a_plus", "b")):
+            data[f"history_{name}"] = (("eta", "record"), history(self.history_state[:, :, i]),
+                                       {**one, "long_name": f"{name} during training"})
+        data["history_loss"] = (("eta", "record"), history(self.history_loss), {**one, "long_name": "training loss"})
+        data["history_sharpness"] = (("eta", "record"), history(self.history_sharpness),
+                                     {**one, "long_name": "sharpness S = largest Hessian eigenvalue"})
+        coords = {
+            "eta": ("eta", self.etas, {**one, "long_name": "step size η"}),
+            "eta_over_eta_c": ("eta", self.etas / self.critical_eta,
+                               {**one, "long_name": "step size in units of η_c = 8π/d²"}),
+            "step": (("eta", "record"), np.where(valid, self.history_step, -1),
+                     {**one, "long_name": "GD step of the record (−1: none)"}),
+        }
+        attrs = {"title": "eoscope network sweep (Ahn et al. 2023, Figure 1)", "status": str(self.status),
+                 "message": self.message, "version": self.version, "model": json.dumps(self.model),
+                 "init": json.dumps(self.init), "steps_factor": self.steps_factor, "record_every": self.record_every,
+                 "critical_eta": self.critical_eta, "seconds": self.seconds}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
     def history(self, i: int) -> dict:
         """Recorded history of the i-th η: step, a_minus, a_plus, b, loss, sharpness (lists)."""
         k = int(self.n_records[i])
@@ -432,19 +510,6 @@ class NetworkSweep:
             "loss": self.history_loss[i, :k].tolist(),
             "sharpness": self.history_sharpness[i, :k].tolist(),
         }
-
-
-def check_etas(etas) -> np.ndarray:
-    """A non-empty 1-D array of finite step sizes > 0; InputError otherwise."""
-    try:
-        values = np.atleast_1d(np.asarray(etas, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise InputError(f"step sizes must be numbers, got {etas!r}") from None
-    if values.ndim != 1 or values.size == 0:
-        raise InputError("the η range is empty")
-    if not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise InputError("every step size η must be finite and > 0")
-    return values
 
 
 def network_sweep(
@@ -460,32 +525,45 @@ def network_sweep(
     init: dict | None = None,
     max_steps: int = 10_000_000,
     data: NetworkData | None = None,
-    progress=None,
+    progress=False,
 ) -> NetworkSweep:
     """network_sweep(etas, d=200, n=300, lam=3.0, seed=0, *, n_test=2000, steps_factor=10, record_every=20,
-    init=None, max_steps=10**7, data=None, progress=None) -> NetworkSweep
+    init=None, max_steps=10**7, data=None, progress=False) -> NetworkSweep
 
-    Full-batch GD on the network (module docstring) for each η in ``etas`` (in parallel), for
-    T(η) = ⌈steps_factor/η⌉ steps from ``init`` (default :func:`initial_state`); final bias, weights,
-    train/test accuracy, loss and sharpness, plus histories recorded every ``record_every`` steps.
-    ``progress`` (a :class:`simulations._progress.Progress`-like object) advances once per batch of η.
-    Reference: Ahn et al. 2023 (arXiv 2212.07469), Figure 1.
+    Train the 3-parameter sparse-coding ReLU network by full-batch GD for every step size in ``etas`` (in
+    parallel over η) and record its bias, weights, accuracies, loss and sharpness.
+
+    Arguments:
+        etas: the step sizes, a non-empty 1-D sequence of finite values > 0.
+        d, n, lam, seed, n_test: input dimension, training samples, signal strength λ ≥ 0, seed of the data and of
+            the initialisation, test samples (see :func:`make_data`); ignored for the data when ``data`` is given.
+        steps_factor: each η runs T(η) = ⌈steps_factor/η⌉ steps (the paper's horizon is 10/η).
+        record_every: the history keeps every ``record_every``-th step (and the last).
+        init: {a_minus, a_plus, b} to start from; default :func:`initial_state` (a± ~ N(0, 1/(2d)), b0 = 0).
+        max_steps: the largest T(η) allowed.
+        data: a :class:`NetworkData` to train on instead of ``make_data(d, n, lam, seed, n_test)``.
+        progress: True draws a tqdm bar advancing by step sizes; a callable gets (done, total).
+
+    Returns:
+        NetworkSweep (status ``ok``, or ``diverged`` when some η diverged, named in ``message``); its
+        ``to_dataset()`` is the xarray form.
+
+    Raises:
+        InputError: a bad η, count, factor or init, data too large, T(η) > max_steps, or histories over
+            :data:`MAX_RECORDS` records.
+
+    Equations: module docstring (loss L = (1/n) Σ log(1 + e^{−y f(x)}), exact gradient and Hessian, S = λ_max(∇²L)).
+    Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang 2023, "Learning threshold neurons via the edge of
+    stability" (arXiv 2212.07469), Figure 1; docs/reference_values.md §2.
     """
     import time
 
-    etas = check_etas(etas)
+    etas = check_positive_array(etas, "etas")
     if data is None:
         data = make_data(d, n, lam, seed, n_test)
-    if not (math.isfinite(steps_factor) and steps_factor > 0):
-        raise InputError(f"steps_factor must be finite and > 0, got {steps_factor!r}")
-    if isinstance(record_every, bool) or not isinstance(record_every, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(record_every) or int(record_every) != record_every or record_every < 1:
-        raise InputError(f"record_every must be an integer ≥ 1, got {record_every!r}")
-    record_every = check_steps(int(record_every), "record_every")
-    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(max_steps) or int(max_steps) != max_steps or max_steps < 1:
-        raise InputError(f"max_steps must be an integer ≥ 1, got {max_steps!r}")
-    max_steps = check_steps(int(max_steps), "max_steps")
+    steps_factor = check_positive(steps_factor, "steps_factor")
+    record_every = check_count(record_every, "record_every", 1)
+    max_steps = check_count(max_steps, "max_steps", 1)
     needed = np.ceil(steps_factor / etas)  # float64: checked before the cast to int64 (1e300/η would wrap)
     if not np.all(np.isfinite(needed)) or needed.max() > max_steps:
         raise InputError(f"η = {etas.min():g} needs {sci(float(needed.max()))} steps > max_steps = {sci(max_steps)}; "
@@ -510,14 +588,15 @@ def network_sweep(
     n_rec = np.zeros(m, np.int64)
     final = np.zeros((m, 8))
     order = np.argsort(-steps, kind="stable").astype(np.int64)  # longest first
-    batches = [order[j::BATCHES] for j in range(BATCHES)] if m > 2 * BATCHES else [order]
+    width = max(1, numba.get_num_threads())  # a batch of similar workloads, one η per thread: the bar advances per batch
+    batches = [order[j:j + width] for j in range(0, m, width)]
     start = time.perf_counter()
-    for batch in batches:  # interleaved by cost: each batch has a similar share of the work
-        with numba.parallel_chunksize(1):
-            _run_sweep(xs, prefix, data.y_train, etas, steps, np.ascontiguousarray(batch), theta0, record_every,
-                       rec_step, rec_state, rec_loss, rec_sharpness, n_rec, final)
-        if progress is not None:
-            progress.advance(note=f"{len(batch)} step sizes")
+    with progress_bar(progress, m, "network", unit="η") as bar:
+        for batch in batches:
+            with numba.parallel_chunksize(1):
+                _run_sweep(xs, prefix, data.y_train, etas, steps, np.ascontiguousarray(batch), theta0, record_every,
+                           rec_step, rec_state, rec_loss, rec_sharpness, n_rec, final)
+            bar.update(len(batch))
     test_xs, test_prefix = data.sorted_test
     test_accuracy = np.array(
         [
@@ -527,13 +606,14 @@ def network_sweep(
     )
     seconds = time.perf_counter() - start
     diverged = final[:, 7].astype(bool)
-    status = "completed" if not diverged.any() else "some_diverged"
+    status = Status.DIVERGED if diverged.any() else Status.OK
     message = (
         f"{m} step sizes, T = ⌈{steps_factor:g}/η⌉ steps each ({int(steps.sum())} in all), {seconds:.2f} s"
         + (f"; diverged at η = {', '.join(f'{e:g}' for e in etas[diverged])}" if diverged.any() else "")
     )
+    model = {"model": NETWORK_NAME, "d": data.d, "n": data.n, "lam": data.lam, "seed": data.seed, "n_test": data.n_test}
     return NetworkSweep(
-        d=data.d, n=data.n, lam=data.lam, seed=data.seed, n_test=data.n_test, init=dict(init),
+        model=model, d=data.d, n=data.n, lam=data.lam, seed=data.seed, n_test=data.n_test, init=dict(init),
         steps_factor=float(steps_factor), record_every=record_every, etas=etas, status=status, message=message,
         b_final=final[:, 2].copy(), a_plus=final[:, 1].copy(), a_minus=final[:, 0].copy(),
         train_accuracy=final[:, 5].copy(), test_accuracy=test_accuracy, final_loss=final[:, 3].copy(),

@@ -19,6 +19,7 @@ The ownership marker itself is read by :mod:`simulations._store`.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import inspect
 import os
@@ -34,6 +35,30 @@ PSEUDO_FILE_SYSTEMS = frozenset({
     "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "configfs",
     "pstore", "bpf", "mqueue", "hugetlbfs", "fusectl", "autofs", "binfmt_misc", "efivarfs", "rpc_pipefs", "nsfs",
 })
+
+
+_CLI_WORDING = contextvars.ContextVar("eoscope_cli_wording", default=False)
+_WORDS = {  # what the library calls it, what the command line calls it
+    "out": ("store", "--out"),
+    "resume": ("resume=True", "--resume"),
+    "overwrite": ("overwrite=True", "--overwrite"),
+}
+
+
+def word(name: str) -> str:
+    """The name of ``out``/``resume``/``overwrite`` in messages: the parameter (``resume=True``), or inside
+    :func:`cli_wording` the flag (``--resume``): the library names its parameters, only the CLI speaks of flags."""
+    return _WORDS[name][_CLI_WORDING.get()]
+
+
+@contextlib.contextmanager
+def cli_wording():
+    """Within this block the store messages name the command line's flags (``--out``, ``--resume``, ...)."""
+    token = _CLI_WORDING.set(True)
+    try:
+        yield
+    finally:
+        _CLI_WORDING.reset(token)
 
 
 def marker_path(store: Path) -> Path:
@@ -122,21 +147,22 @@ def _guarded(check):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InputError(f"{bound.arguments['what']}: cannot use {os.fspath(bound.arguments['path'])!r}: {reason}") from None
+            raise InputError(f"{bound.arguments['what'] or word('out')}: cannot use {os.fspath(bound.arguments['path'])!r}: {reason}") from None
     return checked
 
 
 @_guarded
-def check_store_target(path, resume: bool = False, overwrite: bool = False, what: str = "--out") -> Path:
-    """check_store_target(path, resume=False, overwrite=False) -> absolute Path
+def check_store_target(path, resume: bool = False, overwrite: bool = False, what: str | None = None) -> Path:
+    """check_store_target(path, resume=False, overwrite=False, what=None) -> absolute Path
 
     Every refusal of the module docstring, as InputError with one line; touches nothing. A returned path
     either does not exist (a new store goes there) or is a folder carrying eoscope's marker (the caller
     still verifies the marker's content and the folder's inventory, under the store's lock, before writing
     or deleting).
     """
+    what = what or word("out")
     if resume and overwrite:
-        raise InputError(f"{what}: give --resume or --overwrite, not both")
+        raise InputError(f"{what}: give {word('resume')} or {word('overwrite')}, not both")
     target = physical_path(path, what)
     why = _protected_folders().get(target)
     if why is not None:
@@ -164,7 +190,7 @@ def check_store_target(path, resume: bool = False, overwrite: bool = False, what
         raise InputError(f"{what}: {target} exists and is not an eoscope store (no {MARKER_FOLDER}/{MARKER_NAME}); "
                          "eoscope replaces or resumes only stores it made, so it is left untouched")
     if not (resume or overwrite):
-        raise InputError(f"{what}: {target} exists (use --resume to finish it or --overwrite to replace it)")
+        raise InputError(f"{what}: {target} exists (use {word('resume')} to finish it or {word('overwrite')} to replace it)")
     if not os.access(target, os.W_OK | os.X_OK):
         raise InputError(f"{what}: {target} is not writable")
     return target

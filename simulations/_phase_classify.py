@@ -36,7 +36,21 @@ EOS_WINDOW = (0.9, 1.0 + 1e-9)
 
 
 def classify(status, period, eta_sharpness_half, loss0, max_loss, loss_rises) -> np.ndarray:
-    """Phase code per point (see the module table); all inputs are arrays of the same shape."""
+    """classify(status, period, eta_sharpness_half, loss0, max_loss, loss_rises) -> int8 array
+
+    Label every point from what the grid kernel recorded (the rules of the module table).
+
+    Arguments:
+        status: grid-run status codes (``GRID_STATUS_CODES``); period: the period k of periodic points;
+        eta_sharpness_half: η·S/2 at the final state; loss0, max_loss: the loss at θ0 and the largest sampled
+        loss; loss_rises: how many sampled steps raised the loss. Arrays of one shape.
+
+    Returns:
+        The phase codes (``PHASE_CODES``: stable 0, eos 1, catapult 2, periodic 3, unclassified 4, divergent 5).
+
+    The EoS window [0.9, 1] on η·S/2 and the catapult rule: eoscope issue 3; η·S/2 = 1 is the edge of stability
+    (Cohen et al. 2021), catapults below it: Ahn et al. 2023 (arXiv 2212.07469), §2.
+    """
     status = np.asarray(status)
     half = np.asarray(eta_sharpness_half, dtype=np.float64)
     converged = status == GRID_STATUS_CODES["converged"]
@@ -53,7 +67,17 @@ def classify(status, period, eta_sharpness_half, loss0, max_loss, loss_rises) ->
 
 
 def phase_counts(phase, period) -> dict:
-    """Points per label, with periodic split as ``periodic-k``; labels with no point are left out."""
+    """phase_counts(phase, period) -> {label: points}
+
+    Count the points of each phase label, periodic ones split by period as ``periodic-k``; labels with no
+    point are left out.
+
+    Arguments:
+        phase: phase codes (:func:`classify`); period: the recorded periods, same shape.
+
+    Returns:
+        dict from label to number of points.
+    """
     phase = np.asarray(phase).ravel()
     period = np.asarray(period).ravel()
     counts: dict[str, int] = {}

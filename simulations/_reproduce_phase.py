@@ -15,7 +15,8 @@ import time
 
 from ..derivations import get_loss, single_neuron
 
-from ._figure_phase import plot_phase
+from ._figure_phase import phase
+from ._figure_save import save_figure
 from ._sweep import sweep, sweep_summary
 
 JOBS = [
@@ -35,7 +36,7 @@ def make_figures(out: str, progress) -> list[str]:
         start = time.perf_counter()
         ds = sweep(model, eta, {"x0": "0.1", "y0": y0}, eta_scale=scale, max_steps=20_000)
         seconds = time.perf_counter() - start
-        path = plot_phase(ds, model, os.path.join(out, name))
+        path = save_figure(phase(ds, model), os.path.join(out, name))
         summary = sweep_summary(ds, None, seconds)
         summaries[name] = {"command": f"eoscope phase single-neuron {'--loss ' + loss if loss else '--loss-expr ' + repr(expression)} "
                                       f"--eta {eta} --eta-scale {scale} --x0 0.1 --y0 {y0} --out run.zarr --plot {name}",

@@ -10,16 +10,14 @@ import json
 import math
 import os
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ..derivations import CATALOGUE_NAMES, get_loss, single_neuron
+from ..dynamics import GRID_STATUS_NAMES, grid_run, trajectory
 
-from ..derivations import CATALOGUE_NAMES, get_loss, single_neuron  # noqa: E402
-from ..dynamics import GRID_STATUS_NAMES, grid_run, trajectory  # noqa: E402
-
-from ._figure_trajectory import plot_trajectories  # noqa: E402
+from ._figure_save import save_figure
+from ._figure_trajectory import trajectories
 
 SWEEP_ETAS = np.geomspace(0.01, 1.0, 25)
 SWEEP_MAX_STEPS = 5_000_000
@@ -59,22 +57,10 @@ def limit_sweep(loss_name: str, etas=SWEEP_ETAS, progress=None) -> list[dict]:
     return rows
 
 
-def make_figures(out: str, progress) -> list[str]:
-    model = single_neuron(get_loss("sqrt1p"))
-    eta = 0.1
-    stable = trajectory(model, eta, {"x": 1e-3, "y": math.sqrt(15.0)})
-    progress.advance(note="stable trajectory")
-    eos = trajectory(model, eta, {"x": 0.1, "y": math.sqrt(30.0)})
-    progress.advance(note="EoS trajectory")
-    first = plot_trajectories(
-        model,
-        [stable, eos],
-        os.path.join(out, "single_neuron_trajectories.png"),
-        labels=["stable: y0² = 15", "EoS: y0² = 30"],
-        title="GD on √(1+(xy)²), η = 0.1: stable start vs edge of stability",
-    )
-    sweeps = {name: limit_sweep(name, progress=progress) for name in CATALOGUE_NAMES}
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def limit_figure(sweeps: dict) -> Figure:
+    """η·S∞/2 = y∞²·η·ℓ''(0)/2 against η for each catalogue loss (rows of :func:`limit_sweep`)."""
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
+    ax = fig.subplots()
     for name, rows in sweeps.items():
         etas = np.array([r["eta"] for r in rows])
         values = np.array([np.nan if r["normalised_limit"] is None else r["normalised_limit"] for r in rows])
@@ -82,21 +68,35 @@ def make_figures(out: str, progress) -> list[str]:
         diverged = np.isnan(values)
         if diverged.any():
             ax.plot(etas[diverged], np.full(diverged.sum(), 0.05), "x", color=line.get_color(), label=f"{name}: diverged")
-    ax.axhline(1.0, color="k", ls="--", lw=1, label="edge: η·S/2 = 1")
+    ax.axhline(1.0, color="k", ls="--", lw=1, label=r"edge: $\eta S/2 = 1$")
     ax.axhline(1.5, color="0.5", ls=":", lw=1, label="gradient-flow limit (1.5)")
     ax.set(
         xscale="log",
-        xlabel="step size η",
-        ylabel="y∞² · η · ℓ''(0) / 2  (= η·S∞/2)",
-        title="single neuron: where GD settles, from y0² = 3/(ηℓ''(0)), x0 = 0.1",
+        xlabel=r"step size $\eta$",
+        ylabel=r"$y_\infty^2\,\eta\,\ell''(0)/2 = \eta S_\infty/2$",
+        title=r"single neuron: where GD settles, from $y_0^2 = 3/(\eta\,\ell''(0))$, $x_0 = 0.1$",
         ylim=(0, 1.7),
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    second = os.path.join(out, "single_neuron_limit_vs_eta.png")
-    fig.savefig(second, dpi=120)
-    plt.close(fig)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the data
+    return fig
+
+
+def make_figures(out: str, progress) -> list[str]:
+    model = single_neuron(get_loss("sqrt1p"))
+    eta = 0.1
+    # every step recorded (stride 1): x flips sign each step, which a coarser stride would alias
+    stable = trajectory(model, eta, {"x": 1e-3, "y": math.sqrt(15.0)}, stride=1)
+    progress.advance(note="stable trajectory")
+    eos = trajectory(model, eta, {"x": 0.1, "y": math.sqrt(30.0)}, stride=1)
+    progress.advance(note="EoS trajectory")
+    first = save_figure(
+        trajectories(model, [stable, eos], labels=[r"stable: $y_0^2 = 15$", r"EoS: $y_0^2 = 30$"],
+                     title=r"GD on $\sqrt{1 + (xy)^2}$, $\eta = 0.1$: stable start against edge of stability"),
+        os.path.join(out, "single_neuron_trajectories.png"),
+    )
+    sweeps = {name: limit_sweep(name, progress=progress) for name in CATALOGUE_NAMES}
+    second = save_figure(limit_figure(sweeps), os.path.join(out, "single_neuron_limit_vs_eta.png"))
     data = os.path.join(out, "single_neuron_limit_vs_eta.json")
     with open(data, "w") as handle:
         json.dump({"x0": 0.1, "y0_sq": "3/(eta*ell''(0))", "sweeps": sweeps}, handle, indent=1)

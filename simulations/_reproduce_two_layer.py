@@ -15,7 +15,8 @@ import os
 import numpy as np
 
 from ._cli_common import _jsonable
-from ._figure_network import plot_mean_model_limits, plot_network
+from ._figure_network import mean_model_limits as mean_model_limits_figure, network as network_figure
+from ._figure_save import save_figure
 from ._mean_model_sweep import critical_eta, mean_model_limits
 from ._network import network_sweep
 
@@ -39,14 +40,14 @@ def mean_model_phase(out: str) -> tuple[str, dict]:
 
     from ..derivations import build_model
 
-    from ._figure_phase_relative import plot_phase_relative
+    from ._figure_phase_relative import phase_relative
     from ._sweep import sweep, sweep_summary
 
     model = build_model("mean-model", params={"d": D})
     start = time.perf_counter()
     ds = sweep(model, PHASE_ETA, {"A0": PHASE_A0}, eta_scale="log", eta_unit="critical", axis_scales={"A0": "log"})
     seconds = time.perf_counter() - start
-    path = plot_phase_relative(ds, model, os.path.join(out, "two_layer_mean_model_phase.png"))
+    path = save_figure(phase_relative(ds, model), os.path.join(out, "two_layer_mean_model_phase.png"))
     summary = sweep_summary(ds, None, seconds)
     return path, {"command": PHASE_COMMAND, "counts": summary["counts"], "seconds": round(seconds, 2)}
 
@@ -54,12 +55,12 @@ def mean_model_phase(out: str) -> tuple[str, dict]:
 def make_figures(out: str, progress) -> list[str]:
     sweep = network_sweep(NETWORK_ETAS, D, N, LAM, SEED, progress=progress)
     overlay = mean_model_limits(NETWORK_ETAS, D, sweep.init, progress=progress)
-    first = plot_network(sweep, overlay, os.path.join(out, "two_layer_network_figure1.png"), scale="log")
+    first = save_figure(network_figure(sweep, overlay, scale="log"), os.path.join(out, "two_layer_network_figure1.png"))
     progress.advance(len(NETWORK_ETAS), note="figure 1")
     a0 = 1.0 / D
     init = {"a_minus": a0 / 2, "a_plus": a0 / 2, "b": 0.0}
     rows = mean_model_limits(MEAN_RATIOS * critical_eta(D), D, init, progress=progress)
-    second = plot_mean_model_limits(rows, D, os.path.join(out, "two_layer_mean_model_b_inf.png"), a0)
+    second = save_figure(mean_model_limits_figure(rows, D, a0), os.path.join(out, "two_layer_mean_model_b_inf.png"))
     third, phase_summary = mean_model_phase(out)
     progress.advance(note="mean-model phase diagram")
     data = os.path.join(out, "two_layer.json")

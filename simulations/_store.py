@@ -33,7 +33,7 @@ import numpy as np
 
 from ..derivations import InputError
 
-from ._output_paths import MARKER_FOLDER, MARKER_NAME, marker_path
+from ._output_paths import MARKER_FOLDER, MARKER_NAME, marker_path, word
 from ._store_lock import LOCK_NAME, StoreLock
 
 STORE_FORMAT = "eoscope-sweep-store/1"
@@ -262,7 +262,7 @@ def install_new_store(path: Path, build, manifest: dict, overwrite: bool) -> Sto
         if extra:
             old_lock.release()
             shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
-            raise InputError(f"--overwrite: {path} holds entries eoscope did not create ({shown}); "
+            raise InputError(f"{word('overwrite')}: {path} holds entries eoscope did not create ({shown}); "
                              "move them out first, nothing was changed")
     tmp = new_sibling(path, "new")
     aside = lock = None
@@ -278,7 +278,7 @@ def install_new_store(path: Path, build, manifest: dict, overwrite: bool) -> Sto
         try:
             rename_no_replace(tmp, path)
         except FileExistsError:
-            raise InputError(f"--out: {path} appeared while the new store was being built (another run?); "
+            raise InputError(f"{word('out')}: {path} appeared while the new store was being built (another run?); "
                              "nothing of it was changed") from None
         lock.moved_to(path)
     except BaseException:
@@ -308,7 +308,7 @@ def repair_metadata(path: Path, build) -> list[str]:
     store at ``path`` that is missing or differs; returns the repaired files (relative paths)."""
     links = links_inside(path)
     if links:
-        raise InputError(f"--resume: {path} holds symbolic links ({', '.join(links[:3])}); eoscope does not write "
+        raise InputError(f"{word('resume')}: {path} holds symbolic links ({', '.join(links[:3])}); eoscope does not write "
                          "through them, the store is left as it is")
     tmp = new_sibling(path, "repair")
     repaired = []
@@ -326,11 +326,11 @@ def repair_metadata(path: Path, build) -> list[str]:
                     same = False
                 if not same:
                     if target.exists() and not target.is_file():
-                        raise InputError(f"--resume: {target} should be a file; the store is left as it is")
+                        raise InputError(f"{word('resume')}: {target} should be a file; the store is left as it is")
                     _write_atomically(target, data)
                     repaired.append(str(relative))
     except OSError as exc:
-        raise InputError(f"--resume: {path} cannot be repaired: {exc.strerror} ({exc.filename})") from None
+        raise InputError(f"{word('resume')}: {path} cannot be repaired: {exc.strerror} ({exc.filename})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # a folder this call created and filled
     return sorted(repaired)

@@ -1,7 +1,8 @@
 """The ``eoscope`` command line: a thin layer over the Python API, one verb per module.
 
 Bad input (InputError or an argparse error) prints one line ``eoscope: error: …`` on stderr and exits
-with status 2, with no traceback.
+with status 2, with no traceback. A numerical failure on good input (ConvergenceError: Newton or a bracket
+search that does not converge) prints one line ``eoscope: error: …`` too and exits with status 1.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import os
 import shlex
 import sys
 
-from ..derivations import InputError
+from ..derivations import ConvergenceError, InputError
 
 COMMAND_MODULES = [
     "._cmd_derive",
@@ -42,8 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_agg_backend() -> None:
+    """The CLI draws only into files: matplotlib's non-interactive Agg backend, chosen here and nowhere else
+    (the figure functions of eoscope.plot leave a notebook's backend alone)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _use_agg_backend()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -57,6 +67,10 @@ def main(argv=None) -> int:
         message = " ".join(str(exc).split())
         print(f"eoscope: error: {message}", file=sys.stderr)
         return 2
+    except ConvergenceError as exc:
+        message = " ".join(str(exc).split())
+        print(f"eoscope: error: {message}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `eoscope derive ... | head`
         sys.stderr.close()
         return 0

@@ -14,14 +14,14 @@ os.environ.setdefault("EOSCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="eoscope-test
 
 
 def run_cli(*args, env=None, timeout=600):
-    """Run ``python -m simulations ARGS`` in a subprocess from the repository root."""
+    """Run ``python -m eoscope ARGS`` in a subprocess from the repository root."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.pop("EOSCOPE_DEBUG", None)
     if env:
         full_env.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "simulations", *map(str, args)],
+        [sys.executable, "-m", "eoscope", *map(str, args)],
         cwd=ROOT,
         env=full_env,
         capture_output=True,

@@ -28,6 +28,7 @@ from ._registry import (
     run_claim,
     run_claims,
 )
+from ._verify import verify
 from ._symbolic import find_counterexample, identity_outcome, simplify_to_zero
 from ._loss_properties import check_requirement, check_requirements
 from ._report import claims_markdown, latex_report
@@ -61,4 +62,5 @@ __all__ = [
     "run_claim",
     "run_claims",
     "simplify_to_zero",
+    "verify",
 ]

@@ -123,12 +123,12 @@ def load_claims_file(path: str) -> list[Claim]:
     ``CLAIMS`` of Claim objects. Returns the claims it added, in order.
     """
     if not os.path.isfile(path):
-        raise InputError(f"--claims: no such file {path!r}")
+        raise InputError(f"claims file: no such file {path!r}")
     before = set(_REGISTRY)
     name = "eoscope_user_claims_" + str(abs(hash(os.path.abspath(path))))
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise InputError(f"--claims: cannot load {path!r} as Python")
+        raise InputError(f"claims file: cannot load {path!r} as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -141,10 +141,10 @@ def load_claims_file(path: str) -> list[Claim]:
     except Exception as exc:
         for claim_id in set(_REGISTRY) - before:
             del _REGISTRY[claim_id]
-        raise InputError(f"--claims {path}: {type(exc).__name__}: {exc}") from None
+        raise InputError(f"claims file {path}: {type(exc).__name__}: {exc}") from None
     added = [c for c in _REGISTRY.values() if c.id not in before]
     if not added:
-        raise InputError(f"--claims {path}: the file registers no claims (use register(Claim(...)) or CLAIMS = [...])")
+        raise InputError(f"claims file {path}: the file registers no claims (use register(Claim(...)) or CLAIMS = [...])")
     from dataclasses import replace
 
     for c in added:

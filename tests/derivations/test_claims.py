@@ -270,14 +270,8 @@ def _check_mean_model_results():
     assert outcome.details["eta_c"] == pytest.approx(8 * 3.141592653589793 / 200**2, rel=1e-12)
 
 
-def test_mean_model_claims_with_installed_model_or_clear_error():
-    if "mean-model" in MODEL_BUILDERS:  # after the two-layer issue is merged
-        _check_mean_model_results()
-    else:
-        for claim_id in MEAN_MODEL_IDS:
-            result = run_claim(get_claim(claim_id))
-            assert result.status == "error"
-            assert "mean-model" in result.outcome.message and "not available" in result.outcome.message
+def test_mean_model_claims():
+    _check_mean_model_results()
 
 
 def test_mean_model_claims_on_a_test_double(monkeypatch):

@@ -11,7 +11,7 @@ from numba import njit
 
 from eoscope.derivations import InputError, build_model, get_loss, single_neuron
 from eoscope.derivations._codegen_grid import generate_grid_source
-from eoscope.dynamics import compile_grid, compile_model
+from eoscope.dynamics import compile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,7 +35,7 @@ def _elementwise(function):
 
 @pytest.fixture(scope="module")
 def logcosh_grid():
-    return compile_grid(single_neuron(get_loss("logcosh")))
+    return compile(single_neuron(get_loss("logcosh"))).grid
 
 
 def test_vectorisable_tanh_is_within_two_ulp_of_math_tanh(logcosh_grid):
@@ -117,7 +117,7 @@ def test_grid_step_is_the_spine_map_bit_for_bit_for_sqrt1p_and_to_ulps_for_logco
     etas = rng.uniform(0.01, 1.0, 2000)
     for name in ("sqrt1p", "logcosh"):
         model = single_neuron(get_loss(name))
-        grid, spine = compile_grid(model), compile_model(model)
+        grid, spine = compile(model).grid, compile(model).spine
         got = np.array([grid.step(x, y, e) for (x, y), e in zip(points, etas)])  # F(θ), N, D, osc
         ref = np.array([spine.gd_step(x, y, e) for (x, y), e in zip(points, etas)])  # F(θ), |∇L|², osc
         assert np.array_equal(got[:, 4], ref[:, 3])
@@ -139,7 +139,7 @@ def test_grid_step_is_the_spine_map_bit_for_bit_for_sqrt1p_and_to_ulps_for_logco
 def test_grid_step_keeps_the_spine_map_where_the_quotient_split_would_change_it(model, bitwise):
     """The N/D split is used only where it leaves the spine's CSE untouched; elsewhere D = 1, |∇L|² as the spine
     (bit for bit without tanh; within a few ulp where _vtanh replaces math.tanh)."""
-    grid, spine = compile_grid(model), compile_model(model)
+    grid, spine = compile(model).grid, compile(model).spine
     n = model.dimension
     rng = np.random.default_rng(2)
     points = rng.uniform(-2, 2, (500, n))
@@ -173,7 +173,7 @@ def test_division_free_convergence_test_has_the_sign_of_the_exact_quotient():
     """N − t·D < 0 (one FMA) decides N/D < t exactly (checked with fractions), where fl(N/D) < t can err."""
     from fractions import Fraction
 
-    grid = compile_grid(single_neuron(get_loss("sqrt1p")))
+    grid = compile(single_neuron(get_loss("sqrt1p"))).grid
     fma = grid._fma
 
     @njit
@@ -210,10 +210,10 @@ _PROBE = r"""
 import re, sys
 import numpy as np
 from eoscope.derivations import get_loss, single_neuron
-from eoscope.dynamics import compile_grid, grid_run
+from eoscope.dynamics import compile, grid_run
 model = single_neuron(get_loss(sys.argv[1]))
 grid_run(model, np.array([0.1]), np.array([[0.1, 1.0]]), max_steps=3)
-ir = list(compile_grid(model)._run_block.inspect_llvm().values())[0]
+ir = list(compile(model).grid._run_block.inspect_llvm().values())[0]
 print(" ".join(sorted(set(re.findall(r"fdiv <(\d+) x double>", ir)))))
 print(" ".join(sorted(set(re.findall(r"llvm\.sqrt\.v(\d+)f64", ir)))))
 """

@@ -95,7 +95,7 @@ def test_records_show_the_derivation_steps():
 
 @pytest.mark.parametrize(
     "params, message",
-    [({}, "needs the width"), ({"d": 0.5}, "≥ 1"), ({"d": 200, "n": 3}, "only --param d")],
+    [({}, "needs the width"), ({"d": 0.5}, "≥ 1"), ({"d": 200, "n": 3}, "only the parameter d")],
 )
 def test_bad_params(params, message):
     with pytest.raises(InputError, match=message):

@@ -10,8 +10,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from eoscope.derivations import InputError, custom_map, get_loss, single_neuron
-from eoscope.dynamics import continue_orbit, lyapunov_exponents, orbit_diagram, periodic_orbit
+from eoscope.derivations import ConvergenceError, InputError, custom_map, get_loss, single_neuron
+from eoscope.dynamics import Status, continue_orbit, lyapunov_exponents, orbit_diagram, periodic_orbit
 
 LOGISTIC = custom_map("eta*x*(1-x)", "x")
 FEIGENBAUM_POINTS = [3.0, 1 + math.sqrt(6), 3.5440903595519228536]
@@ -59,9 +59,9 @@ def test_period_two_orbit_closed_form():
 def test_newton_failure_is_reported_with_residual():
     drift = custom_map("x + 1 + eta*x**2", "x")  # no fixed point for η > 1/4
     orbit = periodic_orbit(drift, 1.0, {"x": 0.3}, 1)
-    assert orbit.status == "failed"
+    assert orbit.status == Status.NOT_CONVERGED and not orbit.converged  # a numerical failure: a status
     assert "residual" in orbit.message and orbit.residual > 0.1
-    with pytest.raises(InputError, match="residual"):
+    with pytest.raises(ConvergenceError, match="residual"):  # no start orbit to continue: not an InputError
         continue_orbit(drift, 1.0, {"x": 0.3}, 1, (0.5, 2.0))
 
 

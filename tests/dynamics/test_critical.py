@@ -1,10 +1,10 @@
-"""Issue 5: the critical step size, symbolic and as a certified bracket (acceptance cases)."""
+"""Issue 5: the critical step size, symbolic and as a bisection bracket (acceptance cases)."""
 import math
 
 import pytest
 
-from eoscope.derivations import MODEL_BUILDERS, InputError, build_model, custom_map, get_loss, single_neuron
-from eoscope.dynamics import critical_step_size
+from eoscope.derivations import InputError, build_model, custom_map, get_loss, single_neuron
+from eoscope.dynamics import Status, critical_step_size
 
 
 @pytest.mark.parametrize("loss", ["sqrt1p", "logcosh"])
@@ -15,7 +15,7 @@ def test_single_neuron_bracket_agrees_with_symbolic(loss, y0):
     expected = 2 / (1.0 * (y0**2 - x0**2))  # ℓ''(0) = 1 for both losses
     assert result.eta_c_symbolic == pytest.approx(expected, rel=1e-14)
     lo, hi = result.bracket
-    assert result.status == "certified"
+    assert result.status == Status.BRACKETED == "bracketed"
     assert (hi - lo) <= 1e-10 * min(1.0, hi)
     assert abs(lo - expected) / expected < 1e-6 and abs(hi - expected) / expected < 1e-6
     assert result.outcome_lo["outcome"] in {"stable", "stable_running"}
@@ -42,7 +42,6 @@ def test_custom_map_and_bad_tolerance_rejected():
         critical_step_size(single_neuron(get_loss("sqrt1p")), {"x": 1e-4, "y": 2.0}, eta_range=(0.6, 0.7))
 
 
-@pytest.mark.skipif("mean-model" not in MODEL_BUILDERS, reason="the mean model (issue 4) is not merged in this tree")
 def test_mean_model_bracket_finds_8pi_over_d2():
     d = 200
     model = build_model("mean-model", params={"d": d})
@@ -52,11 +51,10 @@ def test_mean_model_bracket_finds_8pi_over_d2():
     eta_c = 8 * math.pi / d**2
     assert result.eta_c_symbolic == pytest.approx(eta_c, rel=1e-12)
     lo, hi = result.bracket
-    assert result.status == "certified"
+    assert result.status == Status.BRACKETED == "bracketed"
     assert abs(lo - eta_c) / eta_c < 1e-6 and abs(hi - eta_c) / eta_c < 1e-6
 
 
-@pytest.mark.skipif("mean-model" not in MODEL_BUILDERS, reason="the mean model (issue 4) is not merged in this tree")
 def test_mean_model_minimiser_loses_stability_at_8pi_over_d2():
     from eoscope.dynamics import continue_orbit
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from eoscope.derivations import build_model, relu_moments
-from eoscope.dynamics import compile_model, trajectory
+from eoscope.dynamics import compile, trajectory
 
 D = 200
 ETA_C = 8 * math.pi / D**2
@@ -31,7 +31,7 @@ def _loss(a_minus, a_plus, b):
 
 @pytest.mark.parametrize("point", [(0.01, -0.003, 0.0), (-0.002, 0.004, -0.6), (0.0, 0.0, 0.3)])
 def test_kernel_gradient_and_hessian_match_finite_differences(model, point):
-    compiled = compile_model(model)
+    compiled = compile(model).spine
     assert compiled.loss(*point) == pytest.approx(_loss(*point), rel=1e-13)
     h = 1e-6
     grad = np.array(compiled.gradient(*point))
@@ -47,11 +47,11 @@ def test_kernel_gradient_and_hessian_match_finite_differences(model, point):
 
 
 def test_sharpness_at_zero_bias_is_d2_over_4pi(model):
-    assert compile_model(model).sharpness(0.0, 0.0, 0.0) == pytest.approx(D**2 / (4 * math.pi), rel=1e-13)
+    assert compile(model).spine.sharpness(0.0, 0.0, 0.0) == pytest.approx(D**2 / (4 * math.pi), rel=1e-13)
 
 
 def test_kernel_is_finite_for_large_arguments(model):
-    compiled = compile_model(model)
+    compiled = compile(model).spine
     assert all(np.isfinite(compiled.gradient(1e3, 1e3, -6.0)))
     assert all(np.isfinite(compiled.hessian(1e3, 1e3, -6.0)))
     assert np.isfinite(compiled.sharpness(-1e3, 1e3, 8.0))

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eoscope.derivations import InputError, get_loss, single_neuron
-from eoscope.dynamics import compile_model, trajectory
+from eoscope.dynamics import compile, trajectory
 
 REFERENCE_TABLE = {
     ("sqrt1p", 0.3): 6.351917,
@@ -97,11 +97,11 @@ def test_kernel_follows_the_symbolic_loss():
     custom_root = single_neuron(get_loss(expression="sqrt(1 + s**2)"))
     assert trajectory(custom_square, 1.0, {"x": 0.1, "y": 2.0}).status == "diverged"
     assert trajectory(custom_root, 1.0, {"x": 0.1, "y": 2.0}).converged
-    assert compile_model(custom_square).path != compile_model(custom_root).path
+    assert compile(custom_square).spine.path != compile(custom_root).spine.path
 
 
 def test_generated_source_is_a_real_file_with_derived_expressions():
-    compiled = compile_model(model("logcosh"))
+    compiled = compile(model("logcosh")).spine
     source = open(compiled.path).read()
     assert "math.tanh" in source and '@njit(cache=True, error_model="numpy")' in source  # IEEE x/0: inf, not an exception
     assert compiled.path.endswith(".py")
@@ -115,7 +115,7 @@ def test_generated_source_is_a_real_file_with_derived_expressions():
     st.sampled_from(["sqrt1p", "logcosh", "symlogistic"]),
 )
 def test_compiled_map_obeys_invariant_evolution_and_symmetries(x, y, eta, loss):
-    compiled = compile_model(model(loss))
+    compiled = compile(model(loss)).spine
     g = compiled.gradient(x, y)[0] / y if y != 0 else None
     xn, yn = compiled.gd_map(x, y, eta)
     if g is not None:
@@ -128,7 +128,7 @@ def test_compiled_map_obeys_invariant_evolution_and_symmetries(x, y, eta, loss):
 
 
 def test_jacobian_and_hessian_match_finite_differences():
-    compiled = compile_model(model("logcosh"))
+    compiled = compile(model("logcosh")).spine
     x, y, eta, h = 0.7, -1.3, 0.2, 1e-6
     jac = np.array(compiled.jacobian(x, y, eta)).reshape(2, 2)
     fd = np.empty((2, 2))

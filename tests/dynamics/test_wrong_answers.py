@@ -214,7 +214,7 @@ def _max_half_eta_sharpness(x, y, eta, steps):
 
 def test_critical_step_of_a_loss_with_nonzero_slope_at_zero_uses_the_sharpness(residual_model):
     """ℓ'(0) ≠ 0: x grows on its way to xy = 1 at every η, so "|x| amplified" is no instability (it used to
-    certify η_c ≈ 3.4e-21); the bracket must be where η·S(θ_k)/2 first exceeds 1 along the run."""
+    report η_c ≈ 3.4e-21); the bracket must be where η·S(θ_k)/2 first exceeds 1 along the run."""
     from eoscope.dynamics import critical_step_size
 
     result = critical_step_size(residual_model, {"x": 1e-4, "y": 2.0}, tol=1e-8, max_steps=20_000)

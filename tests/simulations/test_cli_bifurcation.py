@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def eoscope(*args, timeout=300):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "simulations", *args], cwd=ROOT, env=env, capture_output=True,
+    env = dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "eoscope", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -45,7 +45,7 @@ def test_continue_text_and_plot(tmp_path):
 @pytest.mark.parametrize(
     "args,fragment",
     [
-        (["--from-orbit", "x=0.5", "--eta", "2.5", "--period", "0", "--eta-range", "2.5:3"], "period must be ≥ 1"),
+        (["--from-orbit", "x=0.5", "--eta", "2.5", "--period", "0", "--eta-range", "2.5:3"], "period must be an integer ≥ 1"),
         (["--from-orbit", "x=0.5", "--eta", "2.5", "--eta-range", "2.6:3"], "does not contain the start"),
         (["--from-orbit", "x=0.5", "--eta", "2.5", "--eta-range", "3:2"], "a < b"),
         (["--from-orbit", "y=0.5", "--eta-range", "2.5:3"], "init must set exactly x"),
@@ -61,7 +61,8 @@ def test_continue_bad_input(args, fragment):
 def test_continue_newton_failure_reports_residual():
     run = eoscope("continue", "--map-expr", "x + 1 + eta*x**2", "--state", "x", "--from-orbit", "x=0.3",
                   "--eta", "1", "--eta-range", "0.5:2")
-    assert run.returncode == 2
+    assert run.returncode == 1  # a numerical failure (ConvergenceError), not bad input (2)
+    assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("eoscope: error:")
     assert "did not converge" in run.stderr and "residual" in run.stderr
 
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(*args):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "simulations", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "eoscope", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -21,10 +21,10 @@ def _run(*args):
         (["--d", "0", "--eta", "1e-3"], "--d must be"),
         (["--n", "0", "--eta", "1e-3"], "--n must be"),
         (["--lam", "-1", "--eta", "1e-3"], "--lam must be"),
-        (["--eta", "1e-2:1e-3:5"], "empty η range"),
-        (["--eta", "1e-3:1e-2:0"], "empty η range"),
+        (["--eta", "1e-2:1e-3:5"], "larger than its end"),
+        (["--eta", "1e-3:1e-2:0"], "n must be ≥ 1"),
         (["--eta", "0:1e-2:3"], "must be > 0"),
-        (["--eta", "0:1e-2:3", "--eta-scale", "log"], "start > 0"),
+        (["--eta", "0:1e-2:3", "--eta-scale", "log"], "> 0"),
         (["--eta", "abc"], "must be a number"),
         (["--eta", "1e-3", "--plot", "/nonexistent/dir/f.png"], "does not exist"),
         (["--d", "1.5", "--eta", "1e-3"], "integer ≥ 1"),
@@ -46,7 +46,7 @@ def test_network_json_records_and_outputs(tmp_path):
                   "--steps-factor", "2", "--n-test", "100", "--json", "--plot", str(plot), "--out", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["inputs"]["d"] == 40 and payload["status"] == "completed"
+    assert payload["inputs"]["d"] == 40 and payload["status"] == "ok"
     assert len(payload["records"]) == 3
     for key in ("eta", "b_final", "a_plus", "a_minus", "train_accuracy", "test_accuracy", "final_sharpness"):
         assert all(key in record for record in payload["records"])
@@ -81,4 +81,4 @@ def test_mean_model_bad_width_exits_2():
     result = _run("derive", "mean-model", "--param", "d=0.5")
     assert result.returncode == 2 and "d must be" in result.stderr
     result = _run("simulate", "mean-model", "--eta", "0.1", "--init", "a_minus=0,a_plus=0,b=0")
-    assert result.returncode == 2 and "--param d" in result.stderr
+    assert result.returncode == 2 and "width d" in result.stderr

@@ -8,7 +8,7 @@ from scipy.special import ndtr
 from eoscope.derivations import build_model, derive
 from eoscope.simulations._mean_model_sweep import critical_eta, mean_model_limits, threshold_law_bias
 from eoscope.simulations._network import initial_state, make_data, network_sweep, network_terms
-from eoscope.simulations._network_numpy import numpy_gd, numpy_terms
+from .network_reference import numpy_gd, numpy_terms
 
 D, N, LAM = 200, 300, 3.0
 ETA_C = 8 * math.pi / D**2
@@ -151,3 +151,23 @@ def test_initial_state_variance():
     draws = np.array([[initial_state(D, s)["a_plus"], initial_state(D, s)["a_minus"]] for s in range(400)])
     assert draws.var() == pytest.approx(1 / (2 * D), rel=0.15)
     assert initial_state(D, 3) == initial_state(D, 3)
+
+
+def test_network_sweep_is_a_result_with_a_dataset(data):
+    from eoscope.dynamics._result import Result, Status
+
+    seen = []
+    sweep = network_sweep([2e-3, 5e-3, 1e-2], data=data, steps_factor=0.5, progress=lambda done, total: seen.append(done))
+    assert isinstance(sweep, Result) and sweep.status is Status.OK and seen[-1] == 3
+    record = sweep.to_dict()
+    assert record["model"]["model"] == "sparse-coding-network" and record["status"] == "ok"
+    assert "history_loss" not in record and record["version"]
+    ds = sweep.to_dataset()
+    assert ds["b_final"].dims == ("eta",) and ds["history_loss"].dims == ("eta", "record")
+    for name in ds.variables:
+        assert ds[name].attrs.get("units") == "1" and ds[name].attrs.get("long_name"), name
+    for i in range(3):
+        k = int(sweep.n_records[i])
+        assert ds["step"].values[i, :k].tolist() == sweep.history(i)["step"]
+        assert ds["history_b"].values[i, :k].tolist() == sweep.history(i)["b"]
+        assert np.isnan(ds["history_b"].values[i, k:]).all()

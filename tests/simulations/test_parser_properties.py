@@ -38,7 +38,7 @@ ANY_VALUE = st.one_of(
 
 
 def _check_axis(axis, positive: bool, scale: str) -> None:
-    from eoscope.simulations._sweep import Axis
+    from eoscope.derivations._validate import Axis
 
     assert isinstance(axis, Axis)
     assert isinstance(axis.num, int) and axis.num >= 1
@@ -55,7 +55,7 @@ def _check_axis(axis, positive: bool, scale: str) -> None:
 @SETTINGS
 @given(text=RANGE_TEXT, positive=st.booleans(), scale=st.sampled_from(["linear", "log"]))
 def test_parse_axis_text_gives_axis_or_input_error(text, positive, scale):
-    from eoscope.simulations._sweep import parse_axis
+    from eoscope.derivations._validate import parse_axis
 
     try:
         axis = parse_axis(text, "--y0", scale, positive=positive)
@@ -68,7 +68,7 @@ def test_parse_axis_text_gives_axis_or_input_error(text, positive, scale):
 @SETTINGS
 @given(value=ANY_VALUE, positive=st.booleans(), scale=st.sampled_from(["linear", "log", "cubic", ""]))
 def test_parse_axis_any_object_gives_axis_or_input_error(value, positive, scale):
-    from eoscope.simulations._sweep import parse_axis
+    from eoscope.derivations._validate import parse_axis
 
     try:
         axis = parse_axis(value, "--eta", scale, positive=positive)
@@ -81,7 +81,7 @@ def test_parse_axis_any_object_gives_axis_or_input_error(value, positive, scale)
 @SETTINGS
 @given(a=st.floats(-1e6, 1e6), width=st.floats(1e-3, 1e6), n=st.integers(1, 1000))
 def test_parse_axis_accepts_plain_ranges(a, width, n):
-    from eoscope.simulations._sweep import parse_axis
+    from eoscope.derivations._validate import parse_axis
 
     b = a + width
     axis = parse_axis(f"{a!r}:{b!r}:{n}", "--y0")

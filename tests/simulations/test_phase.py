@@ -1,4 +1,5 @@
 """Issue 3: sweeps, zarr stores (determinism, kill/resume, dask), classification and `eoscope phase`."""
+import dataclasses
 import hashlib
 import json
 import math
@@ -12,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eoscope.derivations import InputError, get_loss, single_neuron
-from eoscope.simulations._phase_classify import PHASE_CODES, classify, phase_counts
-from eoscope.simulations._sweep import open_sweep, parse_axis, sweep
+from eoscope.derivations import InputError, build_model, get_loss, single_neuron
+from eoscope.derivations._validate import parse_axis
+from eoscope.dynamics import grid_run
+from eoscope.dynamics._options import GridOptions
+from eoscope.simulations._phase_classify import PHASE_CODES, PHASE_LABELS, classify, phase_counts
+from eoscope.simulations._sweep import open_sweep, sweep
 
 from ..conftest import ROOT, run_cli
 
@@ -113,7 +117,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
 
     killed = tmp_path / "killed.zarr"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "simulations", *PHASE_ARGS, "--out", str(killed)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "eoscope", *PHASE_ARGS, "--out", str(killed)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marks = killed / "tile_done" / "c"
     deadline = time.time() + 120
@@ -141,7 +145,7 @@ def test_cli_plot_and_text_output(tmp_path):
                   "--out", tmp_path / "p.zarr", "--plot", tmp_path / "p.png")
     assert out.returncode == 0, out.stderr
     assert "store:" in out.stdout and (tmp_path / "p.png").stat().st_size > 10_000
-    assert "phase [" in out.stderr  # progress bar on stderr
+    assert "phase:" in out.stderr and "point/s" in out.stderr  # tqdm bar on stderr, with its rate
 
 
 @pytest.mark.parametrize(
@@ -199,3 +203,67 @@ def test_relative_eta_needs_a_state_independent_critical_step():
     out = run_cli("phase", "single-neuron", "--loss", "sqrt1p", "--eta", "0.5:2:3", "--eta-unit", "critical",
                   "--x0", "0.1", "--y0", "1", "--out", "unused.zarr")
     assert out.returncode == 2 and "absolute units" in out.stderr
+
+
+def test_sweep_of_a_user_built_model_equals_grid_run(tmp_path):
+    """A Model the user built (custom loss text) runs as given, in-process and on dask workers (issue 11)."""
+    model = build_model("single-neuron", loss_expr="log(cosh(s))")
+    options = GridOptions(max_steps=3000)
+    ds = sweep(model, "0.05:1:5", {"x0": "0.1", "y0": "0.5:6:7"}, options=options, tile_points=8)
+    eta, y0 = np.meshgrid(ds["eta"].values, ds["y0"].values, indexing="ij")
+    direct = grid_run(model, eta.ravel(), np.column_stack([np.full(eta.size, 0.1), y0.ravel()]), options=options)
+    assert np.array_equal(ds["x_final"].values.ravel(), direct.state[:, 0], equal_nan=True)
+    assert np.array_equal(ds["y_final"].values.ravel(), direct.state[:, 1], equal_nan=True)
+    assert np.array_equal(ds["status"].values.ravel(), direct.status)
+    assert np.array_equal(ds["sharpness"].values.ravel(), direct.sharpness, equal_nan=True)
+    assert ds.attrs["eoscope_manifest"]["model"]["loss_expr"] == "log(cosh(s))"
+    assert ds.attrs["eoscope_manifest"]["model"]["hash"] == model.hash
+    seen = []
+    again = sweep(model, "0.05:1:5", {"x0": "0.1", "y0": "0.5:6:7"}, options={"max_steps": 3000}, tile_points=8,
+                  progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (35, 35) and len(seen) >= 5  # advances by points, not once per tile
+    for name in ds.data_vars:
+        assert np.array_equal(ds[name].values, again[name].values, equal_nan=True)
+    from eoscope.dynamics import compile as compile_system
+
+    system = sweep(compile_system(model), "0.05:1:5", {"x0": "0.1", "y0": "0.5:6:7"}, options=options)
+    for name in ds.data_vars:
+        assert np.array_equal(ds[name].values, system[name].values, equal_nan=True)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            remote = sweep(model, "0.05:1:5", {"x0": "0.1", "y0": "0.5:6:7"}, options=options, scheduler=client,
+                           store=tmp_path / "r.zarr", tile=(2, 1, 3))
+    for name in ds.data_vars:
+        assert np.array_equal(ds[name].values, remote[name].values, equal_nan=True), name
+
+
+def test_sweep_follows_xarray_conventions_and_opens_without_warnings(tmp_path):
+    import warnings
+
+    import xarray as xr
+
+    ds = sweep(SQRT1P, "0.1:1:3", {"x0": "0.1", "y0": "1:2:3"}, max_steps=500, tail=2, store=tmp_path / "s.zarr",
+               tile=(2, 1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with xr.open_zarr(tmp_path / "s.zarr") as lazy:
+            opened = lazy.load()
+    for data in (ds, opened):
+        for name in data.variables:
+            assert data[name].attrs.get("units") == "1" and data[name].attrs.get("long_name"), name
+        assert data["phase"].attrs["flag_values"] == list(range(len(PHASE_LABELS)))
+        assert data["phase"].attrs["flag_meanings"].split() == list(PHASE_LABELS)
+        assert data["status"].attrs["flag_meanings"].split()[0] == "converged"
+        assert data["status"].dtype == np.int8
+    for name in ds.data_vars:
+        assert np.array_equal(ds[name].values, opened[name].values, equal_nan=True), name
+
+
+def test_sweep_refuses_a_model_dask_cannot_rebuild():
+    model = build_model("single-neuron", loss_expr="log(cosh(s))")
+    unrebuildable = dataclasses.replace(model, name="my-neuron")  # not in the catalogue, and does not pickle
+    with pytest.raises(InputError, match="scheduler"):
+        sweep(unrebuildable, "0.1", {"x0": "0.1", "y0": "1"}, scheduler="tcp://127.0.0.1:1")
+    ds = sweep(unrebuildable, "0.1", {"x0": "0.1", "y0": "1"}, max_steps=100)  # in-process it runs as given
+    assert ds.attrs["eoscope_manifest"]["model"]["model"] == "my-neuron"

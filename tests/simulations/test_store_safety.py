@@ -20,7 +20,6 @@ from eoscope.derivations import InputError
 from eoscope.simulations._output_paths import check_store_target
 from eoscope.simulations._sweep import open_sweep
 
-from ..conftest import ROOT
 
 GRID = ["phase", "single-neuron", "--loss", "sqrt1p", "--eta", "0.05:1:12", "--eta-scale", "log", "--x0", "0.1",
         "--y0", "0.5:8:10", "--max-steps", "4000", "--tile-points", "20"]  # 120 points, 8 tiles
@@ -57,9 +56,9 @@ def sandbox(tmp_path):
 
 
 def run(sandbox: Path, *args, wait=True, cwd=None):
-    env = dict(os.environ, HOME=str(sandbox / "home"), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, HOME=str(sandbox / "home"))
     env.pop("EOSCOPE_DEBUG", None)
-    command = [sys.executable, "-m", "simulations", *map(str, args)]
+    command = [sys.executable, "-m", "eoscope", *map(str, args)]
     cwd = cwd or sandbox / "home" / "work"
     if not wait:  # its own process group, so that a test can send Ctrl-C to the group as a terminal does
         return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -394,16 +393,26 @@ def test_tile_digest_does_not_depend_on_the_nan_payload():
     assert tile_digest(written, types) != tile_digest(read_back, types)
 
 
-def test_reproduce_claims_page_never_replaces_a_users_file(tmp_path):
+def test_reproduce_claims_page_never_replaces_a_users_file(tmp_path, monkeypatch):
+    from eoscope.derivations import InputError
     from eoscope.simulations._reproduce_claims import claims_page_path
 
+    monkeypatch.chdir(tmp_path)
     docs = tmp_path / "docs"
-    (docs / "figures").mkdir(parents=True)
-    assert claims_page_path(str(docs / "figures")) == str(docs / "claims.md")  # absent: beside the figures
+    figures = docs / "figures"
+    figures.mkdir(parents=True)
+    default = str(docs.relative_to(tmp_path) / "claims.md")
+    # without --out: docs/claims.md, absent or generated
+    assert claims_page_path("docs/figures", default_docs=True) == default
     (docs / "claims.md").write_text("<!-- Generated from the claim registry ... -->\n")
-    assert claims_page_path(str(docs / "figures")) == str(docs / "claims.md")  # a generated page: regenerated
-    (docs / "claims.md").write_text("my own claims")
-    assert claims_page_path(str(docs / "figures")) == str(docs / "figures" / "claims.md")  # a user's: left alone
+    assert claims_page_path("docs/figures", default_docs=True) == default
+    (docs / "claims.md").write_text("my own claims")  # a user's: left alone, the page goes inside the figures
+    assert claims_page_path("docs/figures", default_docs=True) == str(figures / "claims.md")
+    # with --out DIR: always inside DIR, never beside it
+    assert claims_page_path(str(figures)) == str(figures / "claims.md")
+    (figures / "claims.md").write_text("my own page")
+    with pytest.raises(InputError, match="not a claims page eoscope generated"):
+        claims_page_path(str(figures))
 
 
 def test_a_failed_swap_puts_the_old_store_back(sandbox, whole, monkeypatch):

@@ -2,7 +2,8 @@
 
 numpy_terms(state, x, y) -> (loss, gradient, hessian);  numpy_gd(x, y, eta, steps, init) -> final state
 
-The independent reference for :mod:`simulations._network` (tests, benchmarks/bench_network.py): the
+The independent reference for :mod:`eoscope.simulations._network` (tests/simulations/test_network.py,
+benchmarks/bench_network.py; kept out of the installed package): the
 feature sums are recomputed from scratch every step, P = Σ max(x + b, 0), N = Σ max(b − x, 0),
 P' = #{x + b > 0}, N' = #{b − x > 0}; same equations as the fast kernel otherwise.
 """
