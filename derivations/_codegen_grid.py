@@ -55,6 +55,7 @@ from ._codegen import (
     _code_block,
     _function,
     _sharpness_source,
+    convergence_vector,
     kernel_path,
     write_module_once,
 )
@@ -62,7 +63,7 @@ from ._derive import derive
 from ._errors import InputError
 from ._model import CODEGEN_VERSION, ETA, Model
 
-GRID_CODEGEN_VERSION = "15"  # 15: |osc| < tol stops a lane only where derive(model).oscillation_stops
+GRID_CODEGEN_VERSION = "16"  # 16: a custom map converges on |F(θ) − θ| < tol (was: at step 0); 15: |osc| < tol stops a lane only where derive(model).oscillation_stops
 GRID_STATUS_CODES = {"converged": 0, "diverged": 1, "max_steps": 2, "periodic": 3, "unclassified": 4}
 MAX_PERIOD = 16
 LOSS_EVERY_CHECKS = 4  # after the dense start, the loss is sampled at every 4th check (libm calls are costly)
@@ -328,7 +329,7 @@ def _step_source(model: Model, derivation) -> tuple:
     ``derivation.oscillation_stops`` (osc = 0 is a set of critical points, e.g. ℓ'(0) = 0 for ℓ(x·y))."""
     args = ", ".join(model.state_names)
     oscillation = model.concrete(model.oscillating) if model.oscillating is not None else sp.Float(0.0)
-    lines, printed, test = _step_block(list(derivation.gd_map), list(derivation.gradient), oscillation)
+    lines, printed, test = _step_block(list(derivation.gd_map), convergence_vector(model, derivation), oscillation)
     if derivation.oscillation_stops:
         test = f"{test} | (abs(_osc) < tol)"
     body = "\n".join(lines + [f"    return ({', '.join(printed)})"])

@@ -65,8 +65,21 @@ def _state_names(state) -> list[str]:
 def custom_map(expressions, state) -> Model:
     """custom_map(expressions, state) -> Model
 
-    ``expressions``: a string (';' or top-level ',' separated) or a sequence of strings, one per state
-    variable; ``state``: names as "x" / "x,y" or a sequence. η is the symbol ``eta``.
+    A model given by its map θ⁺ = F(θ; η) directly, instead of by a loss.
+
+    Arguments:
+        expressions: a string (';' or top-level ',' separated) or a sequence of strings, one per state variable:
+            F_i(θ; η) in the whitelist of :func:`parse_expression`; η is the symbol ``eta`` (taken > 0).
+        state: the state names, as "x" / "x,y" or a sequence (at most 8 plain identifiers, no repeats).
+
+    Returns:
+        Model: named ``custom-map``, with ``explicit_map`` = the parsed F and no loss (``derive`` gives F and
+        DF = ∂F/∂θ only; no sharpness, minimisers or η_c).
+
+    Raises:
+        InputError: an empty, reserved, repeated or too long list of state names, an empty expression, a count
+            of expressions that differs from the state's, an expression that cannot be parsed, or a map that
+            depends on the sign of η (e.g. ``abs(eta)``).
     """
     names = _state_names(state)
     texts = _split_expressions(expressions) if isinstance(expressions, str) else [str(e) for e in expressions]
@@ -74,7 +87,7 @@ def custom_map(expressions, state) -> Model:
         raise InputError(f"the map has an empty expression in {expressions!r}")
     if len(texts) != len(names):
         raise InputError(
-            f"--map-expr gives {len(texts)} expression(s) for {len(names)} state variable(s) ({', '.join(names)})"
+            f"the map gives {len(texts)} expression(s) for {len(names)} state variable(s) ({', '.join(names)})"
         )
     symbols = {name: sp.Symbol(name, real=True) for name in names}
     eta_real = sp.Symbol("eta", real=True)

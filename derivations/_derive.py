@@ -36,7 +36,29 @@ MINIMISER_SECONDS = 10.0  # SymPy's budget for solving ℓ'(s) = 0
 
 @dataclass(frozen=True, eq=False)
 class Derivation:
-    """The derived objects of one model; ``generic`` holds the ℓ-agnostic forms, the rest are concrete."""
+    """Derivation(model, gradient, gd_map, jacobian, hessian, sharpness, ...): made by :func:`derive`.
+
+    The derived objects of one model; ``generic`` holds the ℓ-agnostic forms, the rest are concrete.
+
+    Arguments (fields):
+        model: the Model derived.
+        gradient: ∇L (n × 1); gd_map: F(θ) = θ − η∇L(θ); jacobian: DF = I − η∇²L; hessian: ∇²L (n × n).
+        sharpness: S(θ) = λ_max(∇²L(θ)) in closed form (two parameters: tr/2 + √(tr²/4 − det)), else None.
+        minimizers: the roots s* of ℓ'(s) = 0 (the set {u(θ) = s*}), when L = ℓ(u(θ)).
+        sharpness_on_minimizers: S = ℓ''(s*)|∇u|² on that set (on the model's branch); None if not derived.
+        multipliers_on_minimizers: the multipliers of DF there, (1, 1 − ηS).
+        stability_condition: S ≤ 2/η; critical_eta: η_c = 2/S (None when not derived).
+        invariants: gradient-flow invariants Q (∇Q·∇L ≡ 0), polynomials of degree ≤ 2.
+        invariant_factors: Q(F(θ))/Q(θ) for each (e.g. 1 − η²ℓ'(xy)² for x² − y²); invariant_residuals:
+            Q(F(θ)) − factor·Q(θ), simplified (exactly 0).
+        gradient_flow_limit: the point of the minimiser branch the gradient flow reaches (y∞² = y0² − x0²).
+        generic: the ℓ-agnostic forms (``gradient``, ``gd_map``, ``hessian``, ``invariant_factors``).
+        oscillation_stops: whether {osc = 0} consists of critical points (kernels may then stop on |osc| < tol).
+        notes: what was attempted and not derived (e.g. a solve that ran out of its time budget).
+
+    Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang, "Learning threshold neurons via the edge of stability",
+    NeurIPS 2023, §2.
+    """
 
     model: Model
     gradient: sp.Matrix
@@ -61,7 +83,19 @@ class Derivation:
     notes: tuple = ()  # what was attempted and not derived (e.g. a solve that ran out of its time budget)
 
     def records(self) -> dict:
-        """Named SymPy objects, in display order (keys are the CLI's JSON keys)."""
+        """records() -> dict
+
+        Named SymPy objects, in display order (keys are the CLI's JSON keys).
+
+        Returns:
+            dict: the model's own ``steps`` first, then ``loss``, ``loss_second_derivative_at_0`` (ℓ''(0), with a
+            Loss), ``map``, ``map_generic``, ``gradient`` ({state name: expression}), ``jacobian``, ``hessian``,
+            ``sharpness``, ``minimizers``, ``sharpness_on_minimizers``, ``multipliers_on_minimizers``,
+            ``stability_condition``, ``critical_eta`` (at the model's reference point when it has one, the
+            general form then under ``critical_eta_general``), ``invariant``, ``invariant_factor``,
+            ``invariant_factor_generic``, ``invariant_identity_residual``, ``invariants``,
+            ``gradient_flow_limit`` and, when some item was not derived, ``notes``. Missing items are None.
+        """
         m = self.model
         loss_spec = m.loss_spec
         out = dict(m.steps)
@@ -114,7 +148,26 @@ class Derivation:
 
 
 def derive(model: Model) -> Derivation:
-    """derive(model) -> Derivation (cached per model object). See the module docstring."""
+    """derive(model) -> Derivation
+
+    Everything eoscope derives about a model, in SymPy (cached per model object; see the module docstring).
+
+    Arguments:
+        model: a :class:`Model` (for a custom map, F as given and DF = ∂F/∂θ only).
+
+    Returns:
+        Derivation: the gradient, GD map, Jacobian, Hessian, sharpness, minimiser set, critical step size and
+        gradient-flow invariants, concrete and generic. What SymPy could not derive in its time budget is left
+        None and explained in ``notes`` (not raised).
+
+    Equations: F(θ) = θ − η∇L(θ), DF = I − η∇²L, S = λ_max(∇²L); on {u = s*}, S = ℓ''(s*)|∇u|² and the stability
+    condition |1 − ηS| ≤ 1 ⇔ η ≤ η_c = 2/S. Edge of stability: Cohen et al., "Gradient descent on neural networks
+    typically occurs at the edge of stability", ICLR 2021. Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang,
+    "Learning threshold neurons via the edge of stability", NeurIPS 2023, §2.
+    """
+    model = getattr(model, "model", model)  # a compiled System carries its Model
+    if not isinstance(model, Model):
+        raise InputError(f"derive needs a Model (e.g. single_neuron(get_loss('sqrt1p'))), got {type(model).__name__}")
     return _derive_cached(model)
 
 

@@ -106,8 +106,20 @@ def _power(a: complex, b: complex) -> complex:
 def parse_expression(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
     """parse_expression(text, symbols) -> sympy.Expr
 
-    Translate ``text`` into a SymPy expression over ``symbols`` (name → Symbol) using a whitelist.
-    Raises InputError with a one-line reason for anything outside it (see the module docstring for limits).
+    Translate ``text`` into a SymPy expression over ``symbols`` using a whitelist (never ``eval``).
+
+    Arguments:
+        text: the expression, ASCII, Python syntax (e.g. ``"log(cosh(s))"``), at most 2000 characters.
+        symbols: {name: sympy.Symbol} the names ``text`` may use (besides the whitelisted functions and constants).
+
+    Returns:
+        sympy.Expr: the scalar expression.
+
+    Raises:
+        InputError: with a one-line reason: an empty, too long, non-ASCII, malformed, too deeply nested or too
+            large expression, a name or construct outside the whitelist, one SymPy does not read within
+            ``PARSE_SECONDS`` (5 s), a non-scalar result, or an undefined value (division by zero, ∞, NaN).
+            See the module docstring for the limits.
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError("empty expression")

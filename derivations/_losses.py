@@ -63,10 +63,18 @@ CATALOGUE_NAMES = tuple(_CATALOGUE)
 
 @dataclass(frozen=True)
 class Loss:
-    """A scalar loss ℓ(s) with derived derivatives.
+    """Loss(name, expr, source="", description="")
 
-    Attributes: ``name`` (catalogue name or ``custom``), ``expr`` (SymPy in ``s``), ``source`` (the
-    user's text for a custom loss), ``description``.
+    A scalar loss ℓ(s) with derived derivatives (made by :func:`get_loss`, which also checks a custom loss).
+
+    Arguments:
+        name: the catalogue name (:data:`CATALOGUE_NAMES`) or ``"custom"``.
+        expr: ℓ as a SymPy expression in the real symbol ``s``.
+        source: the user's text for a custom loss ("" for a catalogue loss).
+        description: a one-line description (not compared).
+
+    Attributes (derived, cached): ``function`` (ℓ, ℓ', ℓ'', … as a DerivedFunction), ``curvature_at_zero``
+    (ℓ''(0)), ``is_even`` (ℓ(−s) = ℓ(s)), ``is_piecewise``, ``label``.
     """
 
     name: str
@@ -95,21 +103,40 @@ class Loss:
 
     @property
     def label(self) -> str:
+        """The name, or ``"custom: <source>"`` for a custom loss."""
         return self.name if self.name != "custom" else f"custom: {self.source}"
 
 
 def get_loss(name: str | None = None, expression: str | None = None, *, require_smooth: bool = True) -> Loss:
     """get_loss(name=None, expression=None, *, require_smooth=True) -> Loss
 
-    A catalogue loss by ``name``, or a custom loss parsed (whitelist, never ``eval``) from
-    ``expression``, an expression in ``s`` such as ``"log(cosh(s))"``. A custom loss is derived within a time
-    budget and, with ``require_smooth`` (what GD models need), refused unless ℓ, ℓ', ℓ'' are real and
-    twice differentiable (:func:`check_custom_loss`); ``eoscope verify`` passes False, so that a claim can
-    report a non-smooth loss as not checkable instead.
+    A catalogue loss by ``name``, or a custom loss parsed (whitelist, never ``eval``) from ``expression``.
+
+    Arguments:
+        name: a catalogue name (:data:`CATALOGUE_NAMES`: sqrt1p, logcosh, symlogistic, square, huber), or None
+            / ``"custom"`` with ``expression``.
+        expression: a custom loss, an expression in ``s`` such as ``"log(cosh(s))"`` (see
+            :func:`parse_expression`); None for a catalogue loss.
+        require_smooth: with a custom loss, refuse it unless ℓ, ℓ', ℓ'' are real and twice differentiable
+            (:func:`check_custom_loss`; what GD models need). ``eoscope verify`` passes False, so that a claim
+            can report a non-smooth loss as not checkable instead. Default True.
+
+    Returns:
+        Loss: ℓ(s) with its derivatives derived (cached on the Loss).
+
+    Raises:
+        InputError: neither or both of a catalogue name and an expression, an unknown name, an expression that
+            cannot be parsed or does not depend on ``s``, one that SymPy cannot differentiate within the time
+            budget (``DERIVE_SECONDS``), or (``require_smooth``) one whose ℓ, ℓ', ℓ'' are not real and
+            twice differentiable.
+
+    Catalogue ℓ(s): √(1 + s²), log cosh s, log(1 + eˢ) + log(1 + e⁻ˢ), s²/2, Huber (δ = 1); module docstring.
+    Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang, "Learning threshold neurons via the edge of stability",
+    NeurIPS 2023, §2.
     """
     if expression is not None:
         if name not in (None, "custom"):
-            raise InputError("give either a catalogue loss (loss) or an expression (loss_expr), not both")
+            raise InputError("give either a catalogue loss name or a loss expression in s, not both")
         expr = parse_expression(expression, {"s": S})
         if not expr.has(S):
             raise InputError(f"loss expression {expression!r} does not depend on s")
@@ -117,7 +144,7 @@ def get_loss(name: str | None = None, expression: str | None = None, *, require_
         check_custom_loss(loss, require_smooth=require_smooth)
         return loss
     if name is None:
-        raise InputError("a loss is required: a catalogue name (loss) or an expression in s (loss_expr)")
+        raise InputError("a loss is required: a catalogue name or an expression in s")
     if name not in _CATALOGUE:
         raise InputError(f"unknown loss {name!r} (choose from: {', '.join(CATALOGUE_NAMES)}, or an expression in s)")
     expr, description = _CATALOGUE[name]

@@ -158,10 +158,25 @@ def _functions() -> tuple[DerivedFunction, DerivedFunction]:
 def mean_model(d=None) -> Model:
     """mean_model(d=None) -> Model
 
-    M(a₋, a₊, b) = ℓ_sym(d·(a₋ + a₊)·r(b)) with ℓ_sym and r derived (module docstring). ``d`` None keeps
-    the width symbolic (for exact derivations; no kernels can be generated); a number ≥ 1 fixes it.
-    Oscillating coordinate a₋ + a₊; minimiser branch {a₋ = −a₊}; reference point b0 = 0 for η_c.
-    Derived sweep axis ``A0`` (``init_axes``): a₋0 = a₊0 = A0/2, b0 = 0, the paper's balanced start.
+    The mean model of the two-layer sparse-coding network, with ℓ_sym and r derived (module docstring).
+
+    Arguments:
+        d: the width (input dimension), a number ≥ 1; None (default) keeps it symbolic (for exact derivations; no
+            kernels can be generated then).
+
+    Returns:
+        Model: ``mean-model`` on the state (a₋, a₊, b); oscillating coordinate a₋ + a₊; minimiser branch
+        {a₋ = −a₊}; reference point b0 = 0 for η_c; derived sweep axis ``A0`` (``init_axes``): a₋0 = a₊0 = A0/2,
+        b0 = 0, the paper's balanced start.
+
+    Raises:
+        InputError: ``d`` not a number, or not finite and ≥ 1.
+
+    M(a₋, a₊, b) = ℓ_sym(d·(a₋ + a₊)·r(b)), ℓ_sym(s) = ½[ℓ(s) + ℓ(−s)] = log(2 cosh(s/2)) (the logistic loss
+    ℓ(z) = log(1 + e⁻ᶻ) averaged over the label sign), r(b) = E[ReLU(Z + b)] = bΦ(b) + φ(b), Z ~ N(0, 1);
+    η_c(b0) = 2/(2ℓ_sym''(0)·d²·r(b0)²), which is 8π/d² at b0 = 0 (module docstring).
+    Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang, "Learning threshold neurons via the edge of stability",
+    NeurIPS 2023, §3.
     """
     if d is not None:
         try:

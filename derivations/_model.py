@@ -25,12 +25,35 @@ ETA = sp.Symbol("eta", positive=True)
 # 2: kernels stop on |osc| < tol only where derive(model).oscillation_stops (issue 10)
 # 3: IEEE arithmetic in every kernel (error_model="numpy", x**(-k) printed as 1.0/x**k)
 # 4: integers beyond 2⁵³ printed as float literals (numba types integer literals as int64)
-CODEGEN_VERSION = "4"
+CODEGEN_VERSION = "5"  # 5: custom maps converge on |F(θ) − θ| < tol; 1-D states unpack
 
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    """A GD model declared once in SymPy; see the module docstring."""
+    """Model(name, state, loss, functions=(), inner=None, outer=None, oscillating=None, minimizer_branch=None,
+    constants={}, label="", loss_spec=None, reference_point=None, steps={}, explicit_map=None, init_axes={})
+
+    A GD model declared once in SymPy: the loss L(θ) over the state θ; everything else is derived from it.
+
+    Arguments:
+        name: the model's catalogue name (e.g. ``"single-neuron"``); part of its hash.
+        state: the state θ as a tuple of SymPy symbols, in order.
+        loss: L(θ), a SymPy expression; may contain generic heads of ``functions`` (e.g. ℓ(x·y), ℓ unspecified).
+        functions: the DerivedFunctions whose heads appear in ``loss`` (their closed forms are substituted).
+        inner, outer: when L = ℓ(u(θ)): the scalar u (SymPy) and ℓ (a DerivedFunction); None otherwise.
+        oscillating: the coordinate that oscillates at the edge of stability (SymPy expression), or None.
+        minimizer_branch: {symbol: value} picking the branch of the minimiser set studied, or None.
+        constants: {name: number}, substituted for positive symbols of that name (e.g. {"d": 200}).
+        label: a human-readable description.
+        loss_spec: the :class:`Loss` the model was built from, if any.
+        reference_point: {symbol: value} where ``derive(model).records()`` also evaluates η_c (e.g. {b: 0}).
+        steps: named SymPy steps of the model's own derivation, shown first by ``records()``.
+        explicit_map: a map given directly (:func:`custom_map`): the expressions F(θ; η), no loss.
+        init_axes: derived initial-condition axes for sweeps, {axis name: {state symbol: expression in the axis
+            symbol}}; not part of the hash.
+
+    Equations: the GD map θ⁺ = F(θ) = θ − η∇L(θ) (or ``explicit_map``); see :func:`derive`.
+    """
 
     name: str
     state: tuple
@@ -52,14 +75,26 @@ class Model:
 
     @property
     def state_names(self) -> tuple[str, ...]:
+        """The names of the state symbols, in state order (e.g. ``("x", "y")``)."""
         return tuple(str(symbol) for symbol in self.state)
 
     @property
     def dimension(self) -> int:
+        """n, the number of state variables."""
         return len(self.state)
 
     def concrete(self, expr):
-        """Closed form of ``expr``: generic heads replaced, constants substituted."""
+        """concrete(expr) -> sympy expression
+
+        Closed form of ``expr``: generic heads replaced, constants substituted.
+
+        Arguments:
+            expr: a SymPy expression or matrix over the state (and η), possibly with generic heads ℓ, ℓ', ….
+
+        Returns:
+            The same object type with every head of ``functions`` replaced by its closed form and every
+            ``constants`` name replaced by its value.
+        """
         expr = concretize(expr, self.functions)
         if self.constants:
             subs = {sp.Symbol(k, positive=True): v for k, v in self.constants.items()}
@@ -78,7 +113,14 @@ class Model:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def describe(self) -> dict:
-        """Inputs that identify the model, for result records."""
+        """describe() -> dict
+
+        Inputs that identify the model, for result records.
+
+        Returns:
+            dict: ``model``, ``label``, ``state`` (names) and ``hash``; ``loss`` (and ``loss_expr`` for a custom
+            loss), ``map_expr`` for a custom map and ``params`` (floats) for constants, where they apply.
+        """
         record = {"model": self.name, "label": self.label, "state": list(self.state_names), "hash": self.hash}
         if self.loss_spec is not None:
             record["loss"] = self.loss_spec.name
@@ -91,12 +133,31 @@ class Model:
         return record
 
 
-def single_neuron(loss: Loss) -> Model:
+def single_neuron(loss) -> Model:
     """single_neuron(loss) -> Model
 
-    GD on (x, y) ↦ ℓ(x·y) (Ahn et al. 2023, §2). The oscillating coordinate is x, the minimiser branch
-    studied is the y-axis {x = 0}.
+    The single-neuron model: GD on (x, y) ↦ L(x, y) = ℓ(x·y).
+
+    Arguments:
+        loss: a :class:`Loss` ℓ(s) (:func:`get_loss`), or a catalogue name (``"sqrt1p"``).
+
+    Returns:
+        Model: state (x, y), inner u = x·y, outer ℓ; the oscillating coordinate is x and the minimiser branch
+        studied is the y-axis {x = 0}.
+
+    The GD map is x⁺ = x − η y ℓ'(xy), y⁺ = y − η x ℓ'(xy); on the branch {x = 0} (minimisers when ℓ'(0) = 0)
+    S = ℓ''(0)·y², so η_c = 2/(ℓ''(0)·y²).
+
+    Raises:
+        InputError: an unknown loss name, or something that is neither a Loss nor a name.
+
+    Reference: Ahn, Bubeck, Chewi, Lee, Suarez, Zhang, "Learning threshold neurons via the edge of stability",
+    NeurIPS 2023, §2.
     """
+    if isinstance(loss, str):
+        loss = get_loss(loss)
+    if not isinstance(loss, Loss):
+        raise InputError(f"single_neuron needs a Loss or a catalogue loss name, got {type(loss).__name__}")
     x, y = sp.symbols("x y", real=True)
     ell = loss.function
     return Model(
@@ -125,7 +186,20 @@ MODEL_BUILDERS: dict[str, Callable[..., Model]] = {"single-neuron": _single_neur
 def build_model(name: str, loss: str | None = None, loss_expr: str | None = None, params: dict | None = None) -> Model:
     """build_model(name, loss=None, loss_expr=None, params=None) -> Model
 
-    The catalogue entry point used by the CLI: ``name`` is one of MODEL_BUILDERS.
+    A catalogue model by name, as the CLI builds it.
+
+    Arguments:
+        name: one of MODEL_BUILDERS: ``"single-neuron"`` or ``"mean-model"``.
+        loss: a catalogue loss name (:data:`CATALOGUE_NAMES`), for single-neuron.
+        loss_expr: a custom loss, an expression in ``s`` (:func:`get_loss`), for single-neuron.
+        params: the model's parameters, e.g. {"d": 200} for mean-model (required there); None = {}.
+
+    Returns:
+        Model: as :func:`single_neuron` or :func:`mean_model` make it.
+
+    Raises:
+        InputError: an unknown model name, a missing or bad loss, parameters the model does not take (any for
+            single-neuron; other than ``d`` for mean-model), a loss given to mean-model, or a bad ``d``.
     """
     builder = MODEL_BUILDERS.get(name)
     if builder is None:

@@ -67,6 +67,7 @@ class CriticalStepSize(Result):
 
     @property
     def midpoint(self) -> float:
+        """(lo + hi)/2 of the bisection bracket: the estimate of η_c."""
         return 0.5 * (self.bracket[0] + self.bracket[1])
 
     @property

@@ -22,7 +22,22 @@ from ._version import package_version
 
 
 class Status(str, enum.Enum):
-    """Status(value): what became of a computation. ``Status.CONVERGED.description`` says it in words."""
+    """Status(value)
+
+    What became of a computation: an enumeration that is a ``str`` too (``result.status == "converged"``).
+
+    Arguments:
+        value: a member's value, e.g. ``"converged"`` (``Status("converged") is Status.CONVERGED``).
+
+    Returns:
+        Status: the member; ``member.description`` says in words what it means, ``str(member)`` is its value.
+
+    Raises:
+        ValueError: ``value`` names no member.
+
+    Members: CONVERGED, DIVERGED, MAX_STEPS, NOT_CONVERGED, OK, PARTIAL, FAILED, COMPLETED, BOUNDED, MAX_POINTS,
+    STEP_UNDERFLOW, BRACKETED, UNCONFIRMED (each verb's docstring says which of them it returns).
+    """
 
     def __new__(cls, value: str, description: str):
         member = str.__new__(cls, value)
@@ -81,12 +96,23 @@ def _plain(value):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Result:
-    """Base of eoscope's results. Subclasses are frozen dataclasses that declare ``model``, ``status`` and
-    ``message`` among their fields; ``version`` is filled in when the result is made."""
+    """Result(): the base of eoscope's results (not made directly).
+
+    Subclasses are frozen dataclasses that declare ``model``, ``status`` (a :class:`Status`) and ``message``
+    among their fields; ``version`` is filled in when the result is made. ``to_dict()`` is built from the fields.
+    """
 
     def to_dict(self, arrays: bool = False) -> dict:
-        """to_dict(arrays=False) -> dict: every field, JSON-ready (the model as its spec, the status as its
-        value, non-finite floats as None); heavy array fields only when ``arrays``."""
+        """to_dict(arrays=False) -> dict
+
+        Every field, JSON-ready (the model as its spec, the status as its value, non-finite floats as None).
+
+        Arguments:
+            arrays: include the heavy array fields (declared with ``array_field()``) as nested lists. Default False.
+
+        Returns:
+            dict: {field name: plain Python value}, ready for ``json.dumps``.
+        """
         record = {}
         for f in dataclasses.fields(self):
             if f.metadata.get("array") and not arrays:

@@ -41,7 +41,12 @@ def import_kernel_file(path) -> ModuleType:
 
 @dataclass(frozen=True, eq=False)
 class System:
-    """System(model): a model with its generated kernels, loaded lazily. Made by :func:`compile`.
+    """System(model)
+
+    A model with its generated kernels, loaded lazily. Made by :func:`compile` (one per model hash).
+
+    Arguments:
+        model: the symbolic :class:`~eoscope.derivations.Model`.
 
     Attributes:
         model: the symbolic :class:`~eoscope.derivations.Model`.
@@ -53,6 +58,10 @@ class System:
     Every verb (:func:`trajectory`, :func:`grid_run`, :func:`orbit_diagram`, :func:`periodic_orbit`,
     :func:`continue_orbit`, :func:`lyapunov_exponents`, :func:`critical_step_size`) accepts a System as well as
     a Model; passing the System skips the cache look-up.
+
+    Raises (on first access to a kernel attribute):
+        InputError: a state name that cannot be used in generated code, or a kernel cache that cannot be written
+            (set EOSCOPE_CACHE_DIR).
     """
 
     model: Model
@@ -97,7 +106,20 @@ class System:
         return self.grid_module(DEFAULT_BLOCK)
 
     def grid_module(self, block: int = DEFAULT_BLOCK) -> ModuleType:
-        """grid_module(block=64) -> the grid module with SIMD blocks of ``block`` lanes (loaded once per block)."""
+        """grid_module(block=64) -> module
+
+        The grid module with SIMD blocks of ``block`` lanes (generated, imported and loaded once per block).
+
+        Arguments:
+            block: lanes per SIMD block, a positive integer (default 64).
+
+        Returns:
+            module: the generated grid kernels of the model for that block size.
+
+        Raises:
+            InputError: ``block`` ≤ 0, a state name unusable in generated code, or an unwritable kernel cache.
+            ValueError, TypeError: ``block`` that ``int()`` cannot convert.
+        """
         block = int(block)
         return self._load(("grid", block), lambda: import_kernel_file(generate_grid_module(self.model, block)))
 

@@ -24,7 +24,7 @@ from ..derivations._limits import FLOAT_BYTES, check_memory, human_bytes, memory
 from ..derivations._validate import check_count, check_positive
 
 from ._result import Result, Status, array_field, dataset_attrs, flag_attrs, variable, version_field
-from ._state import check_eta, check_init, state_dict
+from ._state import check_eta, check_init, check_parameter, state_dict
 from ._system import resolve
 
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
@@ -83,11 +83,20 @@ class Trajectory(Result):
         return self.status == Status.CONVERGED
 
     def to_dict(self, arrays: bool = False, history: bool | None = None) -> dict:
-        """to_dict(arrays=False) -> JSON-ready record of the fields (plus ``two_over_eta``); with ``arrays``
-        (alias ``history``) the recorded history under ``"history"`` (step, state, loss, sharpness)."""
+        """to_dict(arrays=False, history=None) -> dict
+
+        JSON-ready record of the fields (plus ``two_over_eta`` = 2/η).
+
+        Arguments:
+            arrays: add the recorded history under ``"history"`` (step, state, loss, sharpness). Default False.
+            history: an alias of ``arrays``; when not None it takes precedence.
+
+        Returns:
+            dict: {field name: plain Python value} (non-finite floats as None), ready for ``json.dumps``.
+        """
         arrays = arrays if history is None else history
         record = super().to_dict(arrays=False)
-        record["two_over_eta"] = 2.0 / self.eta
+        record["two_over_eta"] = 2.0 / self.eta if self.eta > 0 else None  # a custom map may take η ≤ 0
         if arrays:
             record["history"] = {
                 "step": self.history_step.tolist(),
@@ -103,6 +112,12 @@ class Trajectory(Result):
         The recorded history, every ``stride``-th record (the last record always kept), on the dimension
         ``step``: one variable per state coordinate, ``loss``, ``sharpness`` and ``eta_sharpness_half``
         (η·S/2, 1 at the edge of stability). Attributes: the inputs, status, message and version.
+
+        Arguments:
+            stride: keep every ``stride``-th record (an integer ≥ 1; default 1, all of them).
+
+        Returns:
+            xarray.Dataset: the variables above, each with ``long_name`` and ``units``.
 
         Raises:
             InputError: ``stride`` not an integer ≥ 1.
@@ -129,7 +144,9 @@ class Trajectory(Result):
 def convergence_rule(model: Model) -> str:
     """What the kernels' convergence test measures: "|∇L|", or "|∇L| or |x|" where the oscillating
     coordinate x may stop a run (its zero set consists of critical points, derived)."""
-    if model.oscillating is not None and model.explicit_map is None and derive(model).oscillation_stops:
+    if model.explicit_map is not None:
+        return "|F(θ) − θ|"  # a map given directly: a fixed point to within tol
+    if model.oscillating is not None and derive(model).oscillation_stops:
         return f"|∇L| or |{model.oscillating}|"
     return "|∇L|"
 
@@ -170,7 +187,7 @@ def trajectory(
     The step is F(θ) = θ − η∇L(θ); the edge of stability is η·S(θ)/2 = 1 (Cohen et al. 2021).
     """
     system, model = resolve(model)
-    eta = check_eta(eta)
+    eta = check_parameter(model, eta)  # > 0 for a GD model; any finite value for a custom map's parameter
     theta0 = check_init(model, init)
     max_steps = check_count(max_steps, "max_steps")
     tol = check_positive(tol, "tol")

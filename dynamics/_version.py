@@ -3,6 +3,13 @@ from importlib import metadata
 
 
 def package_version() -> str:
+    """package_version() -> str
+
+    The installed eoscope version, as the package metadata gives it (``eoscope.__version__``).
+
+    Returns:
+        str: e.g. ``"0.1.0"``, or ``"0+unknown"`` when eoscope runs from a source tree that is not installed.
+    """
     try:
         return metadata.version("eoscope")
     except metadata.PackageNotFoundError:

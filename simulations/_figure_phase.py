@@ -78,7 +78,7 @@ def phase(ds, model, fig=None, *, ax=None, observable: str = "eta_sharpness_half
     Arguments:
         ds: the Dataset of :func:`eoscope.sweep` (or :func:`eoscope.open_sweep`) with exactly two axes of
             more than one value.
-        model: the :class:`Model` the sweep was made with.
+        model: the :class:`Model` (or :class:`System`) the sweep was made with.
         fig: a Figure or SubFigure to draw both panels into; a new Figure when None.
         ax: draw only the phase labels (left panel, with its legend) into this Axes instead.
         observable: the sweep variable of the right panel.
@@ -94,6 +94,7 @@ def phase(ds, model, fig=None, *, ax=None, observable: str = "eta_sharpness_half
     """
     if fig is not None and ax is not None:
         raise ValueError("give fig (both panels) or ax (the phase labels), not both")
+    model = getattr(model, "model", model)  # a compiled System carries its Model
     check_observable(ds, observable)
     horizontal, vertical = plot_axes(ds)
     squeeze = {d: 0 for d in ds["phase"].dims if d not in (horizontal, vertical)}

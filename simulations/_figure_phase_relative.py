@@ -111,7 +111,7 @@ def phase_relative(ds, model, fig=None, *, ax=None, observable: str = "b_final",
 
     Arguments:
         ds: the Dataset of :func:`eoscope.sweep` with η and one other axis of more than one value.
-        model: the :class:`Model` the sweep was made with.
+        model: the :class:`Model` (or :class:`System`) the sweep was made with.
         fig: a Figure or SubFigure to draw the panels into; a new Figure when None.
         ax: draw only the phase labels (left panel, with its legend) into this Axes instead.
         observable: the sweep variable of the middle and right panels.
@@ -127,6 +127,7 @@ def phase_relative(ds, model, fig=None, *, ax=None, observable: str = "b_final",
     """
     if fig is not None and ax is not None:
         raise ValueError("give fig (all panels) or ax (the phase labels), not both")
+    model = getattr(model, "model", model)  # a compiled System carries its Model
     check_observable(ds, observable)
     horizontal, vertical = plot_axes(ds)
     if horizontal != "eta":

@@ -65,6 +65,7 @@ class NetworkData:
 
     @property
     def sorted_test(self) -> tuple[np.ndarray, np.ndarray]:
+        """(each row sorted ascending, prefix sums with a leading 0) of the test inputs."""
         return _sorted_with_prefix(self.x_test)
 
 
@@ -435,6 +436,7 @@ class NetworkSweep(Result):
         return rows
 
     def inputs(self) -> dict:
+        """The inputs of the sweep: d, n, lam, seed, n_test, init, steps_factor, record_every, critical_eta, version."""
         return {
             "d": self.d,
             "n": self.n,

@@ -37,6 +37,8 @@ def limit_sweep(loss_name: str, etas=SWEEP_ETAS, progress=None) -> list[dict]:
     curvature = float(loss.curvature_at_zero)
     etas = np.asarray(etas, dtype=np.float64)
     theta0 = np.column_stack([np.full(etas.size, 0.1), np.sqrt(3 / (etas * curvature))])
+    if progress is not None:  # say what runs (a first run of a loss compiles its kernel) before the long call
+        progress.advance(0, note=f"{loss_name}: compiling and running {etas.size} step sizes")
     result = grid_run(model, etas, theta0, max_steps=SWEEP_MAX_STEPS)
     rows = []
     for i, eta in enumerate(etas):
@@ -61,10 +63,11 @@ def limit_figure(sweeps: dict) -> Figure:
     """η·S∞/2 = y∞²·η·ℓ''(0)/2 against η for each catalogue loss (rows of :func:`limit_sweep`)."""
     fig = Figure(figsize=(9, 4.8), layout="constrained")
     ax = fig.subplots()
-    for name, rows in sweeps.items():
+    styles = ["o-", "s--", "^:", "D-", "v-."]  # distinct markers and dashes: curves that coincide stay visible
+    for (name, rows), style in zip(sweeps.items(), styles * len(sweeps)):
         etas = np.array([r["eta"] for r in rows])
         values = np.array([np.nan if r["normalised_limit"] is None else r["normalised_limit"] for r in rows])
-        line = ax.plot(etas, values, "o-", ms=3, label=name)[0]
+        line = ax.plot(etas, values, style, ms=4, mfc="none", label=name)[0]
         diverged = np.isnan(values)
         if diverged.any():
             ax.plot(etas[diverged], np.full(diverged.sum(), 0.05), "x", color=line.get_color(), label=f"{name}: diverged")

@@ -37,6 +37,7 @@ from ..derivations._validate import check_count, parse_axis
 from ..dynamics import GRID_CODEGEN_VERSION, GRID_STATUS_CODES, grid_run, package_version
 from ..dynamics._options import GridOptions
 from ..dynamics._progress import progress_bar
+from ..dynamics._result import flag_attrs
 
 from ._phase_classify import PHASE_LABELS, classify, phase_counts
 from ._output_paths import check_store_target
@@ -81,9 +82,10 @@ _LONG_NAMES = {
 
 
 def _flags(codes: dict) -> dict:
-    """CF flag attributes of {name: code}: ``flag_values`` (ints) and ``flag_meanings`` (space-separated)."""
-    ordered = sorted(codes.items(), key=lambda item: item[1])
-    return {"flag_values": [int(code) for _, code in ordered], "flag_meanings": " ".join(name for name, _ in ordered)}
+    """CF flag attributes of {name: code} (:func:`flag_attrs`) with ``flag_values`` as a list: zarr keeps
+    attributes as JSON."""
+    attrs = flag_attrs(codes)
+    return {**attrs, "flag_values": attrs["flag_values"].tolist()}
 
 
 def variable_attrs(name: str, derived: dict | None = None) -> dict:
@@ -606,6 +608,8 @@ def sweep(
     The edge of stability is η·S/2 = 1 (Cohen et al. 2021); the phases follow Ahn et al. 2023 (arXiv
     2212.07469), §2–3.
     """
+    if store is None and (resume or overwrite):
+        raise InputError("resume=True and overwrite=True act on a store: give store=PATH as well")
     if option_values:
         options = {**GridOptions.from_mapping(options).to_dict(), **option_values}
     plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points,

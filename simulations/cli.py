@@ -45,10 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _use_agg_backend() -> None:
     """The CLI draws only into files: matplotlib's non-interactive Agg backend, chosen here and nowhere else
-    (the figure functions of eoscope.plot leave a notebook's backend alone)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    (the figure functions of eoscope.plot leave a notebook's backend alone). Through the environment, so that a
+    command that draws nothing never imports matplotlib (nor creates its cache folders under HOME)."""
+    os.environ["MPLBACKEND"] = "Agg"
 
 
 def main(argv=None) -> int:
