@@ -50,5 +50,5 @@ def progress_bar(progress, total: int, description: str, unit: str = "point"):
         return _Silent(total)
     from tqdm.auto import tqdm
 
-    return tqdm(total=int(total), desc=description, unit=unit, unit_scale=True, mininterval=0.5, file=sys.stderr,
+    return tqdm(total=int(total), desc=description, unit=unit, unit_scale=int(total) >= 10_000, mininterval=0.5, file=sys.stderr,
                 dynamic_ncols=True, smoothing=0.1)

@@ -34,13 +34,7 @@ LAW_MAX_STEPS = 400_000
 
 
 def _mean_model(d: int = D_DEFAULT):
-    try:
-        model = build_model("mean-model", params={"d": d})
-    except InputError as exc:
-        raise InputError(
-            f"model 'mean-model' is not available in this installation ({exc}); it is added by the two-layer "
-            "issue (derivations/_mean_model.py)"
-        ) from None
+    model = build_model("mean-model", params={"d": d})
     names = model.state_names
     if tuple(names) != STATE_NAMES:
         raise InputError(f"mean-model state is {names}, expected {STATE_NAMES}")
