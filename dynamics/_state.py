@@ -37,6 +37,14 @@ def check_parameter(model: Model, eta, name: str = "eta") -> float:
     return check_finite(eta, name)
 
 
+def _check_names(names: tuple, init: dict, name: str) -> None:
+    """InputError unless the dict ``init`` sets exactly the state variables ``names``."""
+    unknown = sorted(set(map(str, init)) - set(names))
+    missing = [v for v in names if v not in init]
+    if unknown or missing:
+        raise InputError(f"{name} must set exactly {', '.join(names)} (missing: {missing or '-'}, unknown: {unknown or '-'})")
+
+
 def check_init(model: Model, init, name: str = "init") -> np.ndarray:
     """check_init(model, init, name="init") -> ndarray of shape (n,)
 
@@ -54,10 +62,7 @@ def check_init(model: Model, init, name: str = "init") -> np.ndarray:
     """
     names = model.state_names
     if isinstance(init, dict):
-        unknown = sorted(set(map(str, init)) - set(names))
-        missing = [n for n in names if n not in init]
-        if unknown or missing:
-            raise InputError(f"{name} must set exactly {', '.join(names)} (missing: {missing or '-'}, unknown: {unknown or '-'})")
+        _check_names(names, init, name)
         values = np.array([as_real(init[n], f"{name} value of {n}") for n in names], dtype=np.float64)
     else:
         if isinstance(init, (str, bytes)) or init is None:
@@ -87,10 +92,7 @@ def init_matrix(model: Model, init, count: int, name: str = "init") -> np.ndarra
     """
     names, n = model.state_names, model.dimension
     if isinstance(init, dict):
-        unknown = sorted(set(map(str, init)) - set(names))
-        missing = [v for v in names if v not in init]
-        if unknown or missing:
-            raise InputError(f"{name} must set exactly {', '.join(names)} (missing: {missing or '-'}, unknown: {unknown or '-'})")
+        _check_names(names, init, name)
         columns = []
         for v in names:
             try:
