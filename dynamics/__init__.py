@@ -3,7 +3,7 @@
 Public API (every verb takes a :class:`~eoscope.derivations.Model` or a :class:`System`; the initial state is
 ``init``, a dict {state name: value} or values in state order):
 
-compile(model) -> System, System, as_system
+compile(model) -> System
 trajectory(model, eta, init, ...) -> Trajectory
 grid_run(model, eta, init, options=None, ...) -> GridResult
 orbit_diagram(model, etas, init, ...) -> OrbitDiagram
@@ -32,7 +32,7 @@ from ._periodic import PeriodicOrbit, periodic_orbit
 from ._progress import progress_bar
 from ._result import Result, Status
 from ._state import check_eta, check_init
-from ._system import System, as_system, compile
+from ._system import System, compile
 from ._trajectory import STATUS_NAMES, Trajectory, trajectory
 from ._version import package_version
 
@@ -59,7 +59,6 @@ __all__ = [
     "Status",
     "System",
     "Trajectory",
-    "as_system",
     "check_eta",
     "check_init",
     "compile",

@@ -397,7 +397,7 @@ class _Runner:
             type=kind,
             eta=float(u[n]),
             period=k,
-            state=dict(zip(self.model.state_names, map(float, u[:n]))),
+            state=state_dict(self.model, u[:n]),
             multipliers=np.linalg.eigvals(M),
             branch=branch_index,
         )

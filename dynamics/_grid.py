@@ -38,6 +38,11 @@ GRID_FIELDS = (
 )
 
 
+def status_counts(status: np.ndarray) -> dict:
+    """status_counts(status) -> {status name: number of points} of an array of GRID_STATUS_CODES."""
+    return {name: int(np.count_nonzero(status == code)) for name, code in GRID_STATUS_CODES.items()}
+
+
 @dataclass(frozen=True, eq=False)
 class GridResult(Result):
     """GridResult: the per-point outputs of :func:`grid_run` (flat arrays of length N; ``state`` is N × n,
@@ -72,7 +77,7 @@ class GridResult(Result):
 
     def counts(self) -> dict:
         """{status name: number of points} over the grid."""
-        return {name: int(np.count_nonzero(self.status == code)) for name, code in GRID_STATUS_CODES.items()}
+        return status_counts(self.status)
 
 
 def grid_run(model, eta, init, options: GridOptions | dict | None = None, *, block: int = DEFAULT_BLOCK,
@@ -103,9 +108,7 @@ def grid_run(model, eta, init, options: GridOptions | dict | None = None, *, blo
             does not fit in memory.
     """
     system, model = resolve(model)
-    options = GridOptions.from_mapping(options)
-    if overrides:
-        options = GridOptions.from_mapping({**options.to_dict(), **overrides})
+    options = GridOptions.from_mapping(options, **overrides)
     block = check_count(block, "block", 1, 4096)
     eta = np.ascontiguousarray(eta, dtype=np.float64).reshape(-1)
     n = model.dimension
@@ -138,7 +141,7 @@ def grid_run(model, eta, init, options: GridOptions | dict | None = None, *, blo
             out["sharpness0"], out["loss0"], out["loss_final"], out["max_loss"], out["loss_rises"], out["sign_flips"],
             tail_out,
         )
-    counts = {name: int(np.count_nonzero(out["status"] == code)) for name, code in GRID_STATUS_CODES.items()}
+    counts = status_counts(out["status"])
     message = f"{count} points: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v) if count else "0 points"
     return GridResult(
         model=model,

@@ -23,14 +23,16 @@ class _Options:
     _what = "options"
 
     @classmethod
-    def from_mapping(cls, options=None):
-        """Options.from_mapping(options=None) -> Options
+    def from_mapping(cls, options=None, **overrides):
+        """Options.from_mapping(options=None, **overrides) -> Options
 
-        The options from a dict, an instance (returned as it is) or None (all defaults).
+        The options from a dict, an instance (returned as it is without overrides) or None (all defaults),
+        with single fields replaced by ``overrides``.
 
         Arguments:
             options: a dict {option name: value} (a None value keeps that option's default), an instance of
                 this class, or None.
+            overrides: option values that replace those of ``options`` (checked like them).
 
         Returns:
             the option object (GridOptions, NewtonOptions or ContinuationOptions: the class it is called on).
@@ -39,10 +41,12 @@ class _Options:
             InputError: not a dict, an instance or None, an unknown option name, or a bad value.
         """
         if isinstance(options, cls):
-            return options
+            if not overrides:
+                return options
+            options = {f.name: getattr(options, f.name) for f in dataclasses.fields(cls)}
         if options is not None and not isinstance(options, dict):
             raise InputError(f"{cls._what} must be a {cls.__name__}, a dict or None, got {type(options).__name__}")
-        options = dict(options or {})
+        options = {**(options or {}), **overrides}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(options) - known
         if unknown:

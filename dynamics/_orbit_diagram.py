@@ -24,7 +24,7 @@ from ..derivations import InputError, Model, observable_codes
 from ..derivations._validate import check_count, check_positive
 
 from ._progress import progress_bar
-from ._result import Result, Status, array_field, dataset_attrs, flag_attrs, variable, version_field
+from ._result import Result, Status, _plain, array_field, dataset_attrs, flag_attrs, variable, version_field
 from ._state import check_init, check_parameter, state_dict
 from ._system import resolve
 
@@ -138,7 +138,7 @@ class OrbitDiagram(Result):
         record["eta"] = self.eta.tolist()
         record["diverged"] = self.diverged.tolist()
         record["period_estimate"] = self.periods().tolist()
-        record["lyapunov"] = [[v if math.isfinite(v) else None for v in row] for row in self.lyapunov.tolist()]
+        record["lyapunov"] = _plain(self.lyapunov)  # non-finite exponents as None
         if self.lyapunov_steps_used is not None:
             record["lyapunov_steps_used"] = self.lyapunov_steps_used.tolist()
             record["lyapunov_period"] = self.lyapunov_period.tolist()

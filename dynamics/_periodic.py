@@ -198,9 +198,7 @@ def periodic_orbit(model, eta, init, period: int = 1, *, options: NewtonOptions 
     Reference: Kuznetsov (2004), §10.2.
     """
     system, model = resolve(model)
-    options = NewtonOptions.from_mapping(options)
-    if overrides:
-        options = NewtonOptions.from_mapping({**options.to_dict(), **overrides})
+    options = NewtonOptions.from_mapping(options, **overrides)
     eta = check_parameter(model, eta)
     k = check_period(period)
     theta0 = check_init(model, init)

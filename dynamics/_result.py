@@ -54,7 +54,6 @@ class Status(str, enum.Enum):
     NOT_CONVERGED = "not_converged", "the Newton iteration did not meet its tolerance within its iterations"
     OK = "ok", "the computation finished"
     PARTIAL = "partial", "the computation stopped early; the result holds what was finished"
-    FAILED = "failed", "the computation failed; the message says why"
     COMPLETED = "completed", "the computation ran over its whole range"
     BOUNDED = "bounded", "the orbit stayed finite and within the bound for every step"
     MAX_POINTS = "max_points", "the branch reached its point budget before leaving the parameter range"

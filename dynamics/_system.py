@@ -1,7 +1,6 @@
 """One compiled system object per model: ``compile(model) -> System`` (the ChaosTools pattern).
 
 compile(model_or_system) -> System     one process cache keyed by ``model.hash``
-as_system(model_or_system) -> System   what every verb calls on its first argument
 
 A :class:`System` holds the symbolic :class:`~eoscope.derivations.Model` and loads its three generated kernel
 modules lazily, each on first use (generated into the kernel cache by
@@ -158,15 +157,6 @@ def compile(model) -> System:  # noqa: A001 - the public name of the verb
     return system
 
 
-def as_system(model) -> System:
-    """as_system(model_or_system) -> System: what every verb does with its first argument (:func:`compile`).
-
-    Raises:
-        InputError: ``model`` is neither a Model nor a System.
-    """
-    return compile(model)
-
-
 def resolve(model) -> tuple[System, Model]:
     """resolve(model_or_system) -> (System, Model): the system, and the model to record on a result (the
     caller's own Model object when one was given; the System's otherwise).
@@ -178,4 +168,4 @@ def resolve(model) -> tuple[System, Model]:
     return system, (model if isinstance(model, Model) else system.model)
 
 
-__all__ = ["System", "as_system", "compile", "import_kernel_file", "resolve"]
+__all__ = ["System", "compile", "import_kernel_file", "resolve"]

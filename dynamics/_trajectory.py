@@ -24,7 +24,7 @@ from ..derivations._limits import FLOAT_BYTES, check_memory, human_bytes, memory
 from ..derivations._validate import check_count, check_positive
 
 from ._result import Result, Status, array_field, dataset_attrs, flag_attrs, variable, version_field
-from ._state import check_eta, check_init, check_parameter, state_dict
+from ._state import check_init, check_parameter, state_dict
 from ._system import resolve
 
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
@@ -244,5 +244,4 @@ def trajectory(
     )
 
 
-__all__ = ["HISTORY_BYTES_MAX", "STATUS_NAMES", "Trajectory", "check_eta", "check_init", "convergence_rule",
-           "history_budget", "trajectory"]
+__all__ = ["HISTORY_BYTES_MAX", "STATUS_NAMES", "Trajectory", "convergence_rule", "history_budget", "trajectory"]

@@ -1,7 +1,9 @@
 """The installed eoscope version (or "0+unknown" when run from a source tree that is not installed)."""
+from functools import lru_cache
 from importlib import metadata
 
 
+@lru_cache(maxsize=1)  # read once per process: every result records it when it is made
 def package_version() -> str:
     """package_version() -> str
 

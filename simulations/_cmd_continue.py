@@ -5,7 +5,7 @@ from ..derivations import InputError
 from ..derivations._validate import check_count
 from ..dynamics import continue_orbit
 
-from ._cli_common import check_output_path, parse_assignments, parse_count, parse_number, print_json
+from ._cli_common import check_output_path, parse_assignments, parse_number, print_json
 from ._cli_dynamics import add_model_or_map_arguments, model_or_map_from_args, parse_eta_range
 
 
@@ -52,7 +52,7 @@ def run(args) -> int:
         int(period),
         (lo, hi),
         max_period=check_count(args.max_period, "--max-period", 1, 64),
-        max_points=_check_points(parse_count(args.max_points, "--max-points", 2)),
+        max_points=check_count(args.max_points, "--max-points", 2, MAX_BRANCH_POINTS),
     )
     if args.plot:
         from ._figure_bifurcation import continuation as continuation_figure
@@ -81,8 +81,3 @@ def run(args) -> int:
 
 MAX_BRANCH_POINTS = 10**6  # continuation steps run in Python (a Newton solve each): ~10⁶ is hours already
 
-
-def _check_points(count: int) -> int:
-    if count > MAX_BRANCH_POINTS:
-        raise InputError(f"--max-points = {count} exceeds the limit of {MAX_BRANCH_POINTS} points per branch")
-    return count

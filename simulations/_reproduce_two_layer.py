@@ -31,7 +31,7 @@ PHASE_COMMAND = (f"eoscope phase mean-model --param d={D} --eta {PHASE_ETA} --et
 
 
 def work_units() -> int:
-    return 5 + 2 * len(NETWORK_ETAS) + len(MEAN_RATIOS)
+    return 1 + 2 * len(NETWORK_ETAS) + len(MEAN_RATIOS)  # η of the network and of its overlay, ratios, phase
 
 
 def mean_model_phase(out: str) -> tuple[str, dict]:
@@ -56,7 +56,7 @@ def make_figures(out: str, progress) -> list[str]:
     sweep = network_sweep(NETWORK_ETAS, D, N, LAM, SEED, progress=progress)
     overlay = mean_model_limits(NETWORK_ETAS, D, sweep.init, progress=progress)
     first = save_figure(network_figure(sweep, overlay, scale="log"), os.path.join(out, "two_layer_network_figure1.png"))
-    progress.advance(len(NETWORK_ETAS), note="figure 1")
+    progress.advance(0, note="figure 1")
     a0 = 1.0 / D
     init = {"a_minus": a0 / 2, "a_plus": a0 / 2, "b": 0.0}
     rows = mean_model_limits(MEAN_RATIOS * critical_eta(D), D, init, progress=progress)

@@ -611,7 +611,7 @@ def sweep(
     if store is None and (resume or overwrite):
         raise InputError("resume=True and overwrite=True act on a store: give store=PATH as well")
     if option_values:
-        options = {**GridOptions.from_mapping(options).to_dict(), **option_values}
+        options = GridOptions.from_mapping(options, **option_values)
     plan = plan_sweep(model, eta, axes, eta_scale=eta_scale, options=options, tile=tile, tile_points=tile_points,
                       eta_unit=eta_unit, axis_scales=axis_scales, store=store)
     manifest = _manifest(plan)
